@@ -1,0 +1,136 @@
+/**
+ * The validated, normalised gateway configuration. Every duration is in
+ * milliseconds, every size in bytes; defaults are filled in by the loader, so
+ * nothing downstream needs to re-check presence or units.
+ */
+export interface GatewayConfig {
+  server: ServerConfig;
+  admin: AdminConfig;
+  upstreams: Record<string, UpstreamConfig>;
+  routes: RouteConfig[];
+  /** Where the config came from (absolute path), for messages. */
+  source: string;
+}
+
+/** The public listener and its limits. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Resolved worker count (`auto` becomes os.availableParallelism()). */
+  workers: number;
+  /** Largest request body accepted before 413 (default 10 MiB; 0 = unlimited). */
+  maxBodyBytes: number;
+  /** Largest total request header size accepted before 431 (default 16 KiB). */
+  maxHeaderBytes: number;
+  /** How long SIGTERM waits for in-flight requests (default 30 s). */
+  gracePeriodMs: number;
+  /** CIDRs or addresses whose X-Forwarded-For is trusted and appended to. */
+  trustedProxies: string[];
+  /** Bodies up to this size are buffered whole (fast path); larger ones stream (default 64 KiB). */
+  bufferBodyBytes: number;
+  /** Log level: fatal|error|warn|info|debug|trace|silent. */
+  logLevel: string;
+}
+
+/** The admin listener (health, readiness, metrics, routes). */
+export interface AdminConfig {
+  host: string;
+  port: number;
+}
+
+/** One upstream: a named group of targets with balancing and health. */
+export interface UpstreamConfig {
+  name: string;
+  targets: TargetConfig[];
+  balance: 'round-robin' | 'least-request' | 'hash';
+  /** For `hash`: `ip` or `header:<name>` (lowercase). */
+  hashOn: string;
+  healthCheck: ActiveHealthCheckConfig | null;
+  passiveHealth: PassiveHealthConfig;
+  /** Max connections per target in the undici pool (default 128). */
+  connections: number;
+  /** Keep-alive idle timeout for upstream sockets (default 60 s). */
+  keepAliveTimeoutMs: number;
+  protocol: 'http';
+}
+
+/** One target of an upstream. */
+export interface TargetConfig {
+  /** Origin, e.g. http://127.0.0.1:3001 (no path). */
+  url: string;
+  weight: number;
+}
+
+/** Active HTTP health checking on an interval. */
+export interface ActiveHealthCheckConfig {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Consecutive successes to mark a target healthy again (default 1). */
+  healthyThreshold: number;
+  /** Consecutive failures to mark it unhealthy (default 2). */
+  unhealthyThreshold: number;
+  /** Status codes counted as healthy: inclusive range (default 200-399). */
+  expectStatus: [number, number];
+}
+
+/** Passive health: eject a target after consecutive connect errors or 5xx. */
+export interface PassiveHealthConfig {
+  /** Consecutive failures before ejection (default 5; 0 disables). */
+  consecutiveFailures: number;
+  /** Ejection time before the target is tried again (default 30 s). */
+  ejectMs: number;
+  /** Whether 5xx responses count as failures (default true). */
+  count5xx: boolean;
+}
+
+/** One route. */
+export interface RouteConfig {
+  /** Unique name (defaults to `route-<index>`). */
+  name: string;
+  /** Index in the config file's routes list (config order, for precedence and messages). */
+  index: number;
+  match: RouteMatchConfig;
+  /** Single upstream (exactly one of upstream/split is set). */
+  upstream: string | null;
+  /** Weighted split across upstreams (canary). */
+  split: SplitEntry[] | null;
+  /** Sticky key for split: `ip` or `header:<name>` (lowercase), or null. */
+  sticky: string | null;
+  /** Path template with `:param` and `*` from the match, e.g. /v1/users/:id. */
+  rewrite: string | null;
+  /** Prefix removed from the path before forwarding (e.g. /api). */
+  stripPrefix: string | null;
+  preserveHost: boolean;
+  timeout: RouteTimeouts;
+}
+
+/** Match criteria of a route. */
+export interface RouteMatchConfig {
+  /** Path pattern: static segments, `:name` params, and a trailing `*`. */
+  path: string;
+  /** Upper-case methods; null = any method. */
+  methods: string[] | null;
+  /** Exact host or `*.example.com`; null = any host. Lower-case, no port. */
+  host: string | null;
+  /** Exact header values (header names lower-case). */
+  headers: Record<string, string>;
+  /** Exact query parameter values. */
+  query: Record<string, string>;
+}
+
+/** One side of a weighted split. */
+export interface SplitEntry {
+  upstream: string;
+  weight: number;
+}
+
+/** Per-route timeouts, in milliseconds (0 = none). */
+export interface RouteTimeouts {
+  /** TCP connect to the upstream (default 5 s). */
+  connectMs: number;
+  /** From request sent to response headers received (default 30 s). */
+  headersMs: number;
+  /** Whole exchange including the body (default 60 s; 0 = none). */
+  requestMs: number;
+}

@@ -1,0 +1,20 @@
+/**
+ * Every client-facing error the gateway produces, in one place. `code` is the
+ * stable identifier clients may switch on; it also forms the problem `type` URI.
+ */
+export const ErrorCodes = {
+  ROUTE_NOT_FOUND: { code: 'route_not_found', status: 404, title: 'No route matches the request' },
+  METHOD_NOT_ALLOWED: { code: 'method_not_allowed', status: 405, title: 'Method not allowed on this path' },
+  BAD_REQUEST: { code: 'bad_request', status: 400, title: 'Malformed request' },
+  PAYLOAD_TOO_LARGE: { code: 'payload_too_large', status: 413, title: 'Request body too large' },
+  HEADERS_TOO_LARGE: { code: 'request_header_fields_too_large', status: 431, title: 'Request header fields too large' },
+  UPSTREAM_CONNECT_FAILED: { code: 'upstream_connect_failed', status: 502, title: 'Could not connect to the upstream' },
+  UPSTREAM_BAD_RESPONSE: { code: 'upstream_bad_response', status: 502, title: 'The upstream sent an invalid response' },
+  UPSTREAM_UNAVAILABLE: { code: 'upstream_unavailable', status: 503, title: 'No healthy upstream target' },
+  UPSTREAM_TIMEOUT: { code: 'upstream_timeout', status: 504, title: 'The upstream did not answer in time' },
+  SHUTTING_DOWN: { code: 'shutting_down', status: 503, title: 'The gateway is shutting down' },
+  INTERNAL: { code: 'internal_error', status: 500, title: 'Internal gateway error' },
+} as const;
+
+/** One entry of {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
