@@ -1,0 +1,189 @@
+import { availableParallelism } from 'node:os';
+import type {
+  ActiveHealthCheckConfig, GatewayConfig, RouteConfig, RouteTimeouts, ServerConfig, UpstreamConfig,
+} from './types.js';
+import { parseDuration, parseSize } from './units.js';
+
+/**
+ * Every default the loader fills in (the schema's descriptions say the same).
+ * Durations in ms, sizes in bytes.
+ */
+export const DEFAULTS = {
+  /** server.host: all interfaces. */
+  host: '0.0.0.0',
+  /** server.port. */
+  port: 8080,
+  /** server.maxBodySize: 10mb. */
+  maxBodyBytes: 10 * 1024 * 1024,
+  /** server.maxHeaderSize: 16kb. */
+  maxHeaderBytes: 16 * 1024,
+  /** server.gracePeriod: 30s. */
+  gracePeriodMs: 30_000,
+  /** server.bufferBodySize: 64kb. */
+  bufferBodyBytes: 64 * 1024,
+  /** server.logLevel. */
+  logLevel: 'info',
+  /** admin.host: local only. */
+  adminHost: '127.0.0.1',
+  /** admin.port. */
+  adminPort: 9901,
+  /** upstream balance. */
+  balance: 'round-robin',
+  /** upstream hashOn (with balance: hash). */
+  hashOn: 'ip',
+  /** upstream connections per target. */
+  connections: 128,
+  /** upstream keepAliveTimeout: 60s. */
+  keepAliveTimeoutMs: 60_000,
+  /** passiveHealth.consecutiveFailures. */
+  consecutiveFailures: 5,
+  /** passiveHealth.ejectTime: 30s. */
+  ejectMs: 30_000,
+  /** passiveHealth.count5xx. */
+  count5xx: true,
+  /** healthCheck.interval: 10s. */
+  healthIntervalMs: 10_000,
+  /** healthCheck.timeout: 2s. */
+  healthTimeoutMs: 2_000,
+  /** healthCheck.healthyThreshold. */
+  healthyThreshold: 1,
+  /** healthCheck.unhealthyThreshold. */
+  unhealthyThreshold: 2,
+  /** healthCheck.expectStatus: 200-399. */
+  expectStatus: [200, 399] as [number, number],
+  /** route timeout.connect: 5s (also the cap of connect when timeout is a single duration). */
+  connectMs: 5_000,
+  /** route timeout.headers: 30s. */
+  headersMs: 30_000,
+  /** route timeout.request: 60s. */
+  requestMs: 60_000,
+} as const;
+
+// The input was validated against the schema, so field access is untyped here on purpose.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+/**
+ * Turns a schema- and semantics-valid config document into the normalised
+ * {@link GatewayConfig}: defaults filled, units converted, names lower-cased.
+ *
+ * @param data the parsed YAML, already validated.
+ * @param source absolute path of the file, kept for messages.
+ */
+export function normalise(data: Obj | null, source: string): GatewayConfig {
+  const doc: Obj = data ?? {};
+  const upstreams: Record<string, UpstreamConfig> = {};
+  for (const [name, up] of Object.entries<Obj>(doc.upstreams ?? {})) {
+    Object.defineProperty(upstreams, name, { value: normaliseUpstream(name, up), enumerable: true, writable: true, configurable: true });
+  }
+  const routes = ((doc.routes ?? []) as Obj[]).map(normaliseRoute);
+  const admin: Obj = doc.admin ?? {};
+  return {
+    server: normaliseServer(doc.server ?? {}),
+    admin: { host: admin.host ?? DEFAULTS.adminHost, port: admin.port ?? DEFAULTS.adminPort },
+    upstreams,
+    routes,
+    source,
+  };
+}
+
+/** Resolves `workers`: an integer, or `auto` = os.availableParallelism(). */
+export function resolveWorkers(value: number | string | undefined): number {
+  return value === undefined || value === 'auto' ? availableParallelism() : Number(value);
+}
+
+function normaliseServer(s: Obj): ServerConfig {
+  return {
+    host: s.host ?? DEFAULTS.host,
+    port: s.port ?? DEFAULTS.port,
+    workers: resolveWorkers(s.workers),
+    maxBodyBytes: s.maxBodySize === undefined ? DEFAULTS.maxBodyBytes : parseSize(s.maxBodySize),
+    maxHeaderBytes: s.maxHeaderSize === undefined ? DEFAULTS.maxHeaderBytes : parseSize(s.maxHeaderSize),
+    gracePeriodMs: s.gracePeriod === undefined ? DEFAULTS.gracePeriodMs : parseDuration(s.gracePeriod),
+    trustedProxies: [...(s.trustedProxies ?? [])],
+    bufferBodyBytes: s.bufferBodySize === undefined ? DEFAULTS.bufferBodyBytes : parseSize(s.bufferBodySize),
+    logLevel: s.logLevel ?? DEFAULTS.logLevel,
+  };
+}
+
+function normaliseUpstream(name: string, u: Obj): UpstreamConfig {
+  const p: Obj = u.passiveHealth ?? {};
+  return {
+    name,
+    targets: (u.targets as Obj[]).map((t) => ({ url: new URL(t.url).origin, weight: t.weight ?? 1 })),
+    balance: u.balance ?? DEFAULTS.balance,
+    hashOn: lowerKeySource(u.hashOn ?? DEFAULTS.hashOn),
+    healthCheck: u.healthCheck === undefined ? null : normaliseHealthCheck(u.healthCheck),
+    passiveHealth: {
+      consecutiveFailures: p.consecutiveFailures ?? DEFAULTS.consecutiveFailures,
+      ejectMs: p.ejectTime === undefined ? DEFAULTS.ejectMs : parseDuration(p.ejectTime),
+      count5xx: p.count5xx ?? DEFAULTS.count5xx,
+    },
+    connections: u.connections ?? DEFAULTS.connections,
+    keepAliveTimeoutMs: u.keepAliveTimeout === undefined ? DEFAULTS.keepAliveTimeoutMs : parseDuration(u.keepAliveTimeout),
+    protocol: 'http',
+  };
+}
+
+function normaliseHealthCheck(h: Obj): ActiveHealthCheckConfig {
+  let expect: [number, number] = [...DEFAULTS.expectStatus];
+  if (typeof h.expectStatus === 'number') expect = [h.expectStatus, h.expectStatus];
+  else if (typeof h.expectStatus === 'string') {
+    const [lo, hi] = h.expectStatus.split('-').map(Number);
+    expect = [lo, hi];
+  }
+  return {
+    path: h.path,
+    intervalMs: h.interval === undefined ? DEFAULTS.healthIntervalMs : parseDuration(h.interval),
+    timeoutMs: h.timeout === undefined ? DEFAULTS.healthTimeoutMs : parseDuration(h.timeout),
+    healthyThreshold: h.healthyThreshold ?? DEFAULTS.healthyThreshold,
+    unhealthyThreshold: h.unhealthyThreshold ?? DEFAULTS.unhealthyThreshold,
+    expectStatus: expect,
+  };
+}
+
+function normaliseRoute(r: Obj, index: number): RouteConfig {
+  const m: Obj = r.match;
+  return {
+    name: r.name ?? `route-${index}`,
+    index,
+    match: {
+      path: m.path,
+      methods: m.methods === undefined ? null : [...new Set((m.methods as string[]).map((x) => x.toUpperCase()))],
+      host: m.host === undefined ? null : String(m.host).toLowerCase(),
+      headers: Object.fromEntries(Object.entries<string>(m.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+      query: Object.fromEntries(Object.entries<string>(m.query ?? {})),
+    },
+    upstream: r.upstream ?? null,
+    split: r.split === undefined ? null : (r.split as Obj[]).map((s) => ({ upstream: s.upstream, weight: s.weight })),
+    sticky: r.sticky === undefined ? null : lowerKeySource(r.sticky),
+    rewrite: r.rewrite ?? null,
+    stripPrefix: r.stripPrefix ?? null,
+    preserveHost: r.preserveHost ?? false,
+    timeout: normaliseTimeout(r.timeout),
+  };
+}
+
+/**
+ * Route timeouts: absent → defaults (connect 5s, headers 30s, request 60s); a
+ * single duration sets headers and request to it and connect to min(it, 5s);
+ * an object sets each phase, defaulting the others.
+ */
+export function normaliseTimeout(t: unknown): RouteTimeouts {
+  if (t === undefined) return { connectMs: DEFAULTS.connectMs, headersMs: DEFAULTS.headersMs, requestMs: DEFAULTS.requestMs };
+  if (typeof t === 'string' || typeof t === 'number') {
+    const ms = parseDuration(t);
+    return { connectMs: Math.min(ms, DEFAULTS.connectMs), headersMs: ms, requestMs: ms };
+  }
+  const o = t as Obj;
+  return {
+    connectMs: o.connect === undefined ? DEFAULTS.connectMs : parseDuration(o.connect),
+    headersMs: o.headers === undefined ? DEFAULTS.headersMs : parseDuration(o.headers),
+    requestMs: o.request === undefined ? DEFAULTS.requestMs : parseDuration(o.request),
+  };
+}
+
+/** `header:X-User-Id` → `header:x-user-id`; `ip` stays `ip`. */
+function lowerKeySource(s: string): string {
+  return s.startsWith('header:') ? `header:${s.slice(7).toLowerCase()}` : s;
+}

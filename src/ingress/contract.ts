@@ -1,0 +1,19 @@
+import type { GatewayConfig } from '../config/types.js';
+
+/** A running gateway worker: one uWebSockets.js listener plus its upstream pools. */
+export interface GatewayWorker {
+  /** The port actually bound (useful when config asks for 0). */
+  readonly port: number;
+  /** Requests currently in flight. */
+  inflight(): number;
+  /**
+   * Stop accepting new connections, answer in-flight requests (responses carry
+   * `Connection: close`), and resolve when none remain or `graceMs` elapsed;
+   * then close every socket and upstream pool. Resolves with the number of
+   * requests abandoned at the deadline.
+   */
+  drain(graceMs: number): Promise<number>;
+}
+
+/** Starts a worker; implemented by src/ingress/gateway-worker.ts. */
+export type StartGatewayWorker = (config: GatewayConfig) => Promise<GatewayWorker>;

@@ -1,0 +1,85 @@
+import type { us_listen_socket } from 'uWebSockets.js';
+import type { GatewayConfig } from '../config/types.js';
+import { compileRouter } from '../router/index.js';
+import { loadUws } from '../platform/uws-loader.js';
+import { createUpstreamGroup, type UpstreamGroup } from '../upstream/upstream-group.js';
+import type { GatewayWorker, StartGatewayWorker } from './contract.js';
+import { RequestHandler, type RequestObserver } from './request-handler.js';
+import { createLogger } from '../observability/logger.js';
+import { WorkerObserver } from '../observability/worker-observer.js';
+
+/** Options beyond the config (observability hooks). */
+export interface WorkerOptions {
+  observer?: RequestObserver | null;
+  /** Called when a target's health changes (logs/metrics). */
+  onTargetHealth?: (upstream: string, target: string, available: boolean, reason: string) => void;
+}
+
+/**
+ * Starts one gateway worker: compiles the router from the validated config,
+ * opens one undici pool per upstream target, and listens with a uWS App on
+ * the configured port (SO_REUSEPORT on Linux, so every worker of the
+ * cluster binds the same port and the kernel shards connections).
+ */
+export async function startWorker(config: GatewayConfig, options: WorkerOptions = {}): Promise<GatewayWorker> {
+  // why: uWS reads its header-size limit once when the addon loads. It is set
+  // above our own limit so that oversized headers reach our handler and get a
+  // problem+json 431 rather than uWS's bare one.
+  if (process.env.UWS_HTTP_MAX_HEADERS_SIZE === undefined) {
+    process.env.UWS_HTTP_MAX_HEADERS_SIZE = String(Math.max(config.server.maxHeaderBytes * 2, 16 * 1024));
+  }
+  const uws = loadUws();
+  const router = compileRouter(config.routes);
+  const groups = new Map<string, UpstreamGroup>();
+  for (const [name, upstream] of Object.entries(config.upstreams)) {
+    const hook = options.onTargetHealth;
+    groups.set(name, createUpstreamGroup(upstream, hook === undefined ? {} : {
+      onTransition: (t, healthy, reason) => hook(name, t.url, healthy, reason),
+      onEject: (t, ms, reason) => hook(name, t.url, false, 'ejected for ' + ms + ' ms: ' + reason),
+    }));
+  }
+  const handler = new RequestHandler(config, router, groups, options.observer ?? null);
+  const app = uws.App();
+  app.any('/*', handler.handle);
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(config.server.host, config.server.port, (socket) => {
+      if (socket === false) {
+        reject(new Error(`cannot listen on ${config.server.host}:${config.server.port} (port in use or not permitted)`));
+      } else resolve(socket);
+    });
+  });
+  const port = uws.us_socket_local_port(listenSocket as never);
+  let draining: Promise<number> | null = null;
+
+  async function drain(graceMs: number): Promise<number> {
+    handler.draining = true;
+    uws.us_listen_socket_close(listenSocket);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, graceMs, 'timeout'); });
+    const outcome = await Promise.race([handler.whenIdle().then(() => 'idle' as const), deadline]);
+    clearTimeout(timer);
+    const abandoned = outcome === 'idle' ? 0 : handler.inflightCount;
+    app.close();
+    await Promise.all([...groups.values()].map((g) => g.close()));
+    return abandoned;
+  }
+
+  return {
+    port,
+    inflight: () => handler.inflightCount,
+    drain: (graceMs) => (draining ??= drain(graceMs)),
+  };
+}
+
+/**
+ * The {@link StartGatewayWorker} the cluster worker entry uses: a worker with
+ * metrics and health logging wired in.
+ */
+export const startGatewayWorker: StartGatewayWorker = (config) => {
+  const observer = new WorkerObserver(config, createLogger(config.server.logLevel, { role: 'worker' }));
+  return startWorker(config, {
+    observer,
+    onTargetHealth: (upstream, target, available, reason) => observer.targetHealth(upstream, target, available, reason),
+  });
+};

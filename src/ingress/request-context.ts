@@ -1,0 +1,116 @@
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { RequestLookup } from '../router/types.js';
+import type { UpstreamCall } from '../upstream/upstream-call.js';
+
+/**
+ * Everything the pipeline needs from one request, copied off uWS's
+ * stack-allocated HttpRequest in the synchronous part of the handler (uWS
+ * invalidates `req` once the handler returns). Fixed fields only, so V8 keeps
+ * one hidden class; policies get typed slots in `state` (later issues).
+ */
+export class RequestContext implements RequestLookup {
+  readonly res: HttpResponse;
+  /** Upper-case method as sent. */
+  method = '';
+  /** Raw path, without the query string. */
+  path = '';
+  /** Raw query string without `?` ('' when none). */
+  query = '';
+  /** Host header lower-cased without port ('' when absent). */
+  host = '';
+  /** Host header exactly as sent (for X-Forwarded-Host / preserveHost). */
+  rawHost = '';
+  /** Header names (lower-case, as uWS gives them) and values, index-aligned. */
+  readonly headerNames: string[] = [];
+  readonly headerValues: string[] = [];
+  /** Total bytes of header names and values, for the 431 check. */
+  headerBytes = 0;
+  /** Peer address of the TCP connection. */
+  peerIp = '';
+  /** Client address after trusted-proxy resolution of X-Forwarded-For. */
+  clientIp = '';
+  requestId = '';
+  /** Declared Content-Length, -1 when absent. */
+  contentLength = -1;
+  /** Transfer-Encoding header value ('' when absent). */
+  transferEncoding = '';
+  /** process.hrtime.bigint() is slow; performance.now() in ms is enough here. */
+  startMs = 0;
+  /** Route index for metrics (-1 when unmatched). */
+  routeIndex = -1;
+  routeName = '';
+  /** Status code sent to the client (0 until then). */
+  status = 0;
+  aborted = false;
+  /** Set once the response is complete or the connection was aborted. */
+  finished = false;
+  /** Request path params, filled by the router (reused array). */
+  readonly params: string[] = [];
+  /** The upstream side of the exchange, once dispatched (typed slot). */
+  call: UpstreamCall | null = null;
+  private queryParsed: URLSearchParams | null = null;
+
+  constructor(res: HttpResponse) {
+    this.res = res;
+  }
+
+  /** RequestLookup: header value by lower-case name, '' when absent. */
+  header(name: string): string {
+    const names = this.headerNames;
+    for (let i = 0; i < names.length; i++) if (names[i] === name) return this.headerValues[i];
+    return '';
+  }
+
+  /** RequestLookup: first query parameter value, decoded. */
+  queryParam(name: string): string | undefined {
+    if (this.query === '') return undefined;
+    // why: parsed lazily and only for routes with query predicates.
+    if (this.queryParsed === null) this.queryParsed = new URLSearchParams(this.query);
+    const v = this.queryParsed.get(name);
+    return v === null ? undefined : v;
+  }
+}
+
+let collecting: RequestContext;
+
+// why: req.forEach needs a callback; one module-level function that writes
+// into the context being read avoids allocating a closure per request.
+function collectHeader(name: string, value: string): void {
+  const ctx = collecting;
+  ctx.headerNames.push(name);
+  ctx.headerValues.push(value);
+  ctx.headerBytes += name.length + value.length + 4;
+}
+
+/**
+ * Copies method, path, query and all headers off `req`. Must run before the
+ * first await: uWS's HttpRequest is only valid synchronously.
+ */
+export function readRequest(ctx: RequestContext, req: HttpRequest): void {
+  ctx.method = req.getCaseSensitiveMethod();
+  ctx.path = req.getUrl();
+  ctx.query = req.getQuery() ?? '';
+  collecting = ctx;
+  req.forEach(collectHeader);
+  const host = ctx.header('host');
+  ctx.rawHost = host;
+  ctx.host = host;
+  const cl = ctx.header('content-length');
+  if (cl !== '') ctx.contentLength = parseContentLength(cl);
+  ctx.transferEncoding = ctx.header('transfer-encoding');
+}
+
+/**
+ * Strict Content-Length parse (RFC 9110 §8.6): digits only; -2 when invalid
+ * (including a comma-joined list of differing values).
+ */
+export function parseContentLength(text: string): number {
+  if (text.length === 0 || text.length > 15) return -2;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -2;
+    n = n * 10 + c;
+  }
+  return n;
+}

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { GatewayConfig } from '../config/types.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { Router } from '../router/index.js';
+import { buildUpstreamPath, pickSplit, type CompiledRoute } from '../router/index.js';
+import { writeProblem } from '../response/problem.js';
+import { buildUpstreamHeaders } from '../upstream/forward-headers.js';
+import { UpstreamCall } from '../upstream/upstream-call.js';
+import { UpstreamDispatcher, type UpstreamObserver } from '../upstream/dispatcher.js';
+import type { UpstreamGroup } from '../upstream/upstream-group.js';
+import { BufferedBody, StreamedBody } from './request-body.js';
+import { readRequest, RequestContext } from './request-context.js';
+import type { ResponseSink } from './response-sink.js';
+import { normalisePeerAddress, TrustedProxies } from './trusted-proxies.js';
+
+/** Per-request accounting hooks (metrics); implemented in observability/. */
+export interface RequestObserver extends UpstreamObserver {
+  observe(routeIndex: number, method: string, status: number, seconds: number): void;
+}
+
+const ERR_NOT_FOUND = new GatewayError(ErrorCodes.ROUTE_NOT_FOUND);
+const ERR_METHOD = new GatewayError(ErrorCodes.METHOD_NOT_ALLOWED);
+const ERR_BAD_PATH = new GatewayError(ErrorCodes.BAD_REQUEST, 'Malformed percent-encoding in the path');
+const ERR_BAD_CL = new GatewayError(ErrorCodes.BAD_REQUEST, 'Invalid Content-Length');
+const ERR_SMUGGLE = new GatewayError(ErrorCodes.BAD_REQUEST, 'Both Content-Length and Transfer-Encoding present');
+const ERR_BAD_TE = new GatewayError(ErrorCodes.BAD_REQUEST, 'Unsupported Transfer-Encoding');
+const ERR_HEADERS = new GatewayError(ErrorCodes.HEADERS_TOO_LARGE);
+const ERR_BODY = new GatewayError(ErrorCodes.PAYLOAD_TOO_LARGE);
+const ERR_BODY_SHORT = new GatewayError(ErrorCodes.BAD_REQUEST, 'Request body longer than its Content-Length');
+
+/**
+ * The per-worker request path: ingress checks → route match → upstream
+ * dispatch → response → accounting. One instance per worker; `handle` is
+ * what uWS calls for every request.
+ */
+export class RequestHandler implements ResponseSink {
+  draining = false;
+  inflightCount = 0;
+  private readonly router: Router;
+  private readonly groups: Map<string, UpstreamGroup>;
+  /** Per upstream: the `hash` balancer's key spec, or null for other balancers. */
+  private readonly hashOn: Map<string, string | null>;
+  private readonly dispatcher: UpstreamDispatcher;
+  private readonly trusted: TrustedProxies;
+  private readonly observer: RequestObserver | null;
+  private readonly maxBody: number;
+  private readonly maxHeader: number;
+  private readonly bufferBody: number;
+  private onIdle: (() => void) | null = null;
+
+  constructor(config: GatewayConfig, router: Router, groups: Map<string, UpstreamGroup>, observer: RequestObserver | null) {
+    this.router = router;
+    this.groups = groups;
+    this.hashOn = new Map();
+    for (const [name, u] of Object.entries(config.upstreams)) this.hashOn.set(name, u.balance === 'hash' ? u.hashOn : null);
+    this.observer = observer;
+    this.trusted = new TrustedProxies(config.server.trustedProxies);
+    this.maxBody = config.server.maxBodyBytes;
+    this.maxHeader = config.server.maxHeaderBytes;
+    this.bufferBody = config.server.bufferBodyBytes;
+    this.dispatcher = new UpstreamDispatcher(this, this.bufferBody, observer);
+  }
+
+  /** uWS entry point for every request. Bound once; never throws. */
+  readonly handle = (res: HttpResponse, req: HttpRequest): void => {
+    const ctx = new RequestContext(res);
+    res.onAborted(() => this.aborted(ctx));
+    ctx.startMs = performance.now();
+    this.inflightCount++;
+    try {
+      readRequest(ctx, req);
+      this.route(ctx);
+    } catch (err) {
+      this.problem(ctx, new GatewayError(ErrorCodes.INTERNAL, undefined, { cause: err }), null, true);
+    }
+  };
+
+  private route(ctx: RequestContext): void {
+    const peer = normalisePeerAddress(Buffer.from(ctx.res.getRemoteAddressAsText()).toString('latin1'));
+    ctx.peerIp = peer;
+    ctx.clientIp = this.trusted.clientIp(peer, ctx.header('x-forwarded-for'));
+    const rid = ctx.header('x-request-id');
+    ctx.requestId = rid !== '' && rid.length <= 200 ? rid : randomUUID();
+    if (ctx.headerBytes > this.maxHeader) return this.problem(ctx, ERR_HEADERS, null, true);
+    if (ctx.contentLength === -2) return this.problem(ctx, ERR_BAD_CL, null, true);
+    if (ctx.transferEncoding !== '') {
+      if (ctx.contentLength >= 0) return this.problem(ctx, ERR_SMUGGLE, null, true);
+      if (ctx.transferEncoding.toLowerCase() !== 'chunked') return this.problem(ctx, ERR_BAD_TE, null, true);
+    }
+    if (this.maxBody > 0 && ctx.contentLength > this.maxBody) return this.problem(ctx, ERR_BODY, null, true);
+
+    const match = this.router.match(ctx.method, ctx.host, ctx.path, ctx, ctx.params);
+    if (match === null) return this.problem(ctx, ERR_NOT_FOUND, null, false);
+    if (match.kind === 'method-not-allowed') return this.problem(ctx, ERR_METHOD, match.allowHeader, false);
+    if (match.kind === 'bad-path') return this.problem(ctx, ERR_BAD_PATH, null, false);
+    this.proxy(ctx, match);
+  }
+
+  private proxy(ctx: RequestContext, route: CompiledRoute): void {
+    ctx.routeIndex = route.index;
+    ctx.routeName = route.name;
+    const upstreamName = route.upstream ?? pickSplit(route, stickyValue(ctx, route.sticky), Math.random());
+    const group = this.groups.get(upstreamName)!;
+    const path = buildUpstreamPath(route, ctx.params, ctx.path, ctx.query);
+    const headers = buildUpstreamHeaders(ctx, {
+      peerTrusted: this.trusted.has(ctx.peerIp),
+      upstreamHost: route.preserveHost ? ctx.rawHost : '',
+      proto: 'http',
+    });
+    const call = new UpstreamCall(route, group, path, headers);
+    const hashKey = stickyValue(ctx, this.hashOn.get(upstreamName) ?? null) ?? '';
+    const cl = ctx.contentLength;
+    const chunked = ctx.transferEncoding !== '';
+    if (cl <= 0 && !chunked) {
+      this.dispatcher.start(ctx, call, hashKey);
+    } else if (!chunked && cl <= this.bufferBody) {
+      readBuffered(this, ctx, call, hashKey, new BufferedBody(cl));
+    } else {
+      const body = new StreamedBody(ctx);
+      call.body = body;
+      const max = this.maxBody;
+      ctx.res.onData((chunk, isLast) => {
+        if (ctx.finished) return;
+        body.feed(chunk, isLast);
+        if (max > 0 && body.received > max) {
+          body.destroy();
+          this.problem(ctx, ERR_BODY, null, true);
+        }
+      });
+      this.dispatcher.start(ctx, call, hashKey);
+    }
+  }
+
+  /** Starts the upstream call once a buffered body is complete. */
+  startBuffered(ctx: RequestContext, call: UpstreamCall, hashKey: string, body: BufferedBody): void {
+    if (!body.complete()) return this.problem(ctx, ERR_BODY_SHORT, null, true);
+    call.body = body.data;
+    this.dispatcher.start(ctx, call, hashKey);
+  }
+
+  /** ResponseSink: writes a problem+json answer unless one was already sent. */
+  problem(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean): void {
+    if (ctx.finished || ctx.aborted) return;
+    ctx.status = err.status;
+    problemArgs.ctx = ctx; problemArgs.err = err; problemArgs.allow = allow;
+    problemArgs.close = close || this.draining;
+    ctx.res.cork(writeProblemCorked);
+    ctx.finished = true;
+    this.complete(ctx);
+  }
+
+  /** ResponseSink: accounts for a finished request (idempotent per request). */
+  complete(ctx: RequestContext): void {
+    if (ctx.startMs < 0) return;
+    const seconds = (performance.now() - ctx.startMs) / 1000;
+    ctx.startMs = -1;
+    ctx.finished = true;
+    if (ctx.call !== null) this.dispatcher.release(ctx.call);
+    if (this.observer !== null) this.observer.observe(ctx.routeIndex, ctx.method, ctx.aborted ? 499 : ctx.status, seconds);
+    if (--this.inflightCount === 0 && this.onIdle !== null) this.onIdle();
+  }
+
+  private aborted(ctx: RequestContext): void {
+    ctx.aborted = true;
+    if (ctx.call !== null) this.dispatcher.abort(ctx);
+    this.complete(ctx);
+  }
+
+  /** Resolves when no request is in flight (used by drain). */
+  whenIdle(): Promise<void> {
+    if (this.inflightCount === 0) return Promise.resolve();
+    return new Promise((resolve) => { this.onIdle = resolve; });
+  }
+}
+
+function readBuffered(h: RequestHandler, ctx: RequestContext, call: UpstreamCall, hashKey: string, body: BufferedBody): void {
+  ctx.res.onData((chunk, isLast) => {
+    if (ctx.finished) return;
+    if (!body.append(chunk)) { h.problem(ctx, ERR_BODY_SHORT, null, true); return; }
+    if (isLast) h.startBuffered(ctx, call, hashKey, body);
+  });
+}
+
+/** The value of a sticky/hash key spec (`ip` or `header:<name>`), undefined when absent. */
+function stickyValue(ctx: RequestContext, spec: string | null): string | undefined {
+  if (spec === null) return undefined;
+  if (spec === 'ip') return ctx.clientIp;
+  const v = ctx.header(spec.slice(7));
+  return v === '' ? undefined : v;
+}
+
+// why: res.cork takes a callback; a module-level function reading these
+// fields avoids a closure per error response. cork runs it synchronously.
+const problemArgs = { ctx: null as unknown as RequestContext, err: ERR_NOT_FOUND, allow: null as string | null, close: false };
+function writeProblemCorked(): void {
+  const a = problemArgs;
+  writeProblem(a.ctx.res, a.err, a.ctx.path, a.ctx.requestId, a.allow, a.close, a.ctx.method === 'HEAD');
+}

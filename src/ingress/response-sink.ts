@@ -1,0 +1,12 @@
+import type { GatewayError } from '../errors/gateway-error.js';
+import type { RequestContext } from './request-context.js';
+
+/** How later stages hand a request back to the ingress to finish it. */
+export interface ResponseSink {
+  /** Answers with a problem+json error (corks itself; no-op if aborted or already answered). */
+  problem(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean): void;
+  /** The response is complete or the client went away: account and release. */
+  complete(ctx: RequestContext): void;
+  /** True while the worker drains: responses close their connection. */
+  readonly draining: boolean;
+}

@@ -1,0 +1,40 @@
+import type { GatewayConfig } from '../config/types.js';
+import type { RequestObserver } from '../ingress/request-handler.js';
+import type { Logger } from './logger.js';
+import { createRequestMetrics, workerMetrics, type RequestMetrics, type WorkerMetrics } from './metrics.js';
+
+/**
+ * The worker's observability hooks: request metrics (by route, method,
+ * status, latency), upstream error counts, and target health as metrics and
+ * log lines. Policies and the request path call these; nothing else logs.
+ */
+export class WorkerObserver implements RequestObserver {
+  private readonly requests: RequestMetrics;
+  private readonly metrics: WorkerMetrics;
+  private readonly logger: Logger | null;
+
+  constructor(config: GatewayConfig, logger: Logger | null, metrics: WorkerMetrics = workerMetrics()) {
+    this.metrics = metrics;
+    this.logger = logger;
+    this.requests = createRequestMetrics(config.routes.map((r) => r.name), metrics);
+    for (const [name, upstream] of Object.entries(config.upstreams)) {
+      for (const t of upstream.targets) metrics.targetAvailable.set({ upstream: name, target: t.url }, 1);
+    }
+  }
+
+  observe(routeIndex: number, method: string, status: number, seconds: number): void {
+    this.requests.observe(routeIndex, method, status, seconds);
+  }
+
+  upstreamError(upstream: string, kind: string): void {
+    this.metrics.upstreamErrors.inc({ upstream, kind });
+  }
+
+  /** A target became available or unavailable (active check or passive ejection). */
+  targetHealth(upstream: string, target: string, available: boolean, reason: string): void {
+    this.metrics.targetAvailable.set({ upstream, target }, available ? 1 : 0);
+    if (this.logger !== null) {
+      this.logger[available ? 'info' : 'warn']({ upstream, target, reason }, available ? 'target available' : 'target unavailable');
+    }
+  }
+}

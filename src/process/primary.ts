@@ -1,0 +1,214 @@
+import { fileURLToPath } from 'node:url';
+import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
+import type { GatewayConfig } from '../config/types.js';
+import { ClusterMetricsCollector, createPrimaryMetrics } from '../observability/cluster-metrics.js';
+import { createLogger, resolveLogLevel, type Logger } from '../observability/logger.js';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { Supervisor } from './supervisor.js';
+import { enableTcpMigrateReq } from './tcp-migrate.js';
+
+/** Passed to `onReady` (and logged as the "ready" line) once the first generation listens. */
+export interface PrimaryReadyInfo {
+  /** The gateway port the workers bound (as they reported it). */
+  port: number;
+  workers: number;
+  generation: number;
+  adminHost: string;
+  /** The admin port actually bound (useful with admin port 0). */
+  adminPort: number;
+}
+
+/** Options of {@link runPrimary}. */
+export interface RunPrimaryOptions {
+  configPath: string;
+  /** Loads and validates the config file; throws (e.g. ConfigError) on invalid input. */
+  loadConfig: (path: string) => GatewayConfig;
+  /** Environment for log level (`TURNPIKE_LOG_LEVEL`) and extra worker variables (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Worker entry script (default: the compiled `worker-main.js` beside this file). */
+  workerExec?: string;
+  workerArgs?: string[];
+  /** JSON for `GET /routes`, given the current config (default: `config.routes`). */
+  routesJson?: (config: GatewayConfig) => unknown;
+  /** Called once, when the first generation listens. */
+  onReady?: (info: PrimaryReadyInfo) => void;
+  backoff?: Partial<BackoffPolicy>;
+  /** How long a generation may take to listen on reload (default 10 s). */
+  listenTimeoutMs?: number;
+  /** Try to enable `net.ipv4.tcp_migrate_req` (default true). */
+  tcpMigrateReq?: boolean;
+  /** Install SIGTERM/SIGINT/SIGHUP handlers (default true). */
+  handleSignals?: boolean;
+  /** Ends the process (default process.exit). */
+  exit?: (code: number) => void;
+}
+
+/** Control of a running primary (for the CLI and tests). */
+export interface PrimaryHandle {
+  readonly logger: Logger;
+  readonly admin: AdminServer;
+  /** Readiness extension point: providers shown under `details` in `/readyz`. */
+  readonly readinessDetails: Map<string, () => unknown>;
+  /** The config of the serving generation. */
+  currentConfig(): GatewayConfig;
+  /** Same as SIGHUP; resolves true when a new generation took over. */
+  reload(): Promise<boolean>;
+  /** Same as SIGTERM: drain everything, then exit 0. */
+  shutdown(signal?: string): Promise<void>;
+}
+
+/**
+ * Runs the cluster primary: loads the config, starts the admin listener,
+ * forks `config.server.workers` workers and supervises them.
+ *
+ * - SIGTERM/SIGINT: drain every worker (grace = `server.gracePeriodMs`), exit 0
+ *   when all are gone; stragglers are SIGKILLed at grace + 5 s. A second
+ *   signal SIGKILLs everything and exits 1.
+ * - SIGHUP: reload the config file; on success a new generation is forked and
+ *   the old one is drained only once every new worker listens. An invalid
+ *   file or a generation that cannot listen leaves the old one serving.
+ *
+ * Throws if the initial config cannot be loaded or the admin port cannot be bound.
+ */
+export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHandle> {
+  const env = options.env ?? process.env;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let config = options.loadConfig(options.configPath);
+  const logger = createLogger(config.server.logLevel, { role: 'primary' }, env);
+
+  if (options.tcpMigrateReq !== false) {
+    const status = enableTcpMigrateReq();
+    if (status.enabled) logger.info({ changed: status.changed }, 'tcp_migrate_req is on: connections queued on a closing listener migrate to the others');
+    else logger.warn({ reason: status.reason }, 'tcp_migrate_req is off: a reload may reset connections still queued on the old listeners');
+  }
+
+  const metrics = createPrimaryMetrics();
+  const collector = new ClusterMetricsCollector(metrics.registry);
+  const readinessDetails = new Map<string, () => unknown>();
+  let stopping = false;
+  let fatal = false;
+
+  const supervisor = new Supervisor({
+    logger,
+    metrics,
+    collector,
+    workerExec: options.workerExec ?? fileURLToPath(new URL('./worker-main.js', import.meta.url)),
+    workerArgs: options.workerArgs,
+    env: options.env,
+    backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+    listenTimeoutMs: options.listenTimeoutMs,
+    onGenerationReady(generation, port, workers, initial) {
+      if (!initial) {
+        logger.info({ generation, port, workers }, 'reloaded');
+        return;
+      }
+      const info: PrimaryReadyInfo = { port, workers, generation, adminHost: admin.host, adminPort: admin.port };
+      logger.info(info, 'ready');
+      options.onReady?.(info);
+    },
+    onFatal(message) {
+      if (fatal) return;
+      fatal = true;
+      logger.fatal({ reason: message }, 'cannot start the gateway');
+      void stop('fatal', 1);
+    },
+  });
+  metrics.setWorkerCounts(() => supervisor.counts());
+
+  const admin = await startAdminServer({
+    host: config.admin.host,
+    port: config.admin.port,
+    logger,
+    readiness: () => supervisor.snapshot(),
+    metrics: () => collector.collect(supervisor.metricsPeers()),
+    routes: () => (options.routesJson ? options.routesJson(config) : config.routes),
+    details: readinessDetails,
+  });
+  logger.info({ host: admin.host, port: admin.port }, 'admin listening');
+
+  async function stop(reason: string, code = 0): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason, graceMs: config.server.gracePeriodMs }, 'shutting down: draining workers');
+    await supervisor.shutdown();
+    await admin.close();
+    logger.info({ killed: supervisor.killedStragglers }, supervisor.killedStragglers > 0
+      ? `stopped; ${supervisor.killedStragglers} worker(s) killed after the grace period`
+      : 'stopped');
+    exit(code);
+  }
+
+  function onStopSignal(signal: NodeJS.Signals): void {
+    if (!stopping) {
+      void stop(signal);
+      return;
+    }
+    const killed = supervisor.killAll();
+    logger.warn({ signal, killed }, 'second signal: forcing exit');
+    exit(1);
+  }
+
+  let reloading: Promise<boolean> | null = null;
+  let reloadQueued = false;
+
+  async function reloadOnce(): Promise<boolean> {
+    let next: GatewayConfig;
+    try {
+      next = options.loadConfig(options.configPath);
+    } catch (err) {
+      metrics.configReloads.inc({ result: 'error' });
+      logger.error({ reason: err instanceof Error ? err.message : String(err) }, 'config reload failed; keeping the running configuration');
+      return false;
+    }
+    if (next.admin.host !== config.admin.host || next.admin.port !== config.admin.port) {
+      logger.warn('the admin listener address changed; it takes effect on restart');
+    }
+    logger.info({ source: next.source }, 'reloading: starting a new generation');
+    const ok = await supervisor.reload(next);
+    metrics.configReloads.inc({ result: ok ? 'ok' : 'error' });
+    if (ok) {
+      config = next;
+      logger.level = resolveLogLevel(next.server.logLevel, env);
+    }
+    return ok;
+  }
+
+  function reload(): Promise<boolean> {
+    if (stopping) return Promise.resolve(false);
+    if (reloading !== null) {
+      // why: SIGHUPs arriving mid-reload coalesce into one more reload of the latest file.
+      reloadQueued = true;
+      return reloading;
+    }
+    const run = async (): Promise<boolean> => {
+      let ok = false;
+      do {
+        reloadQueued = false;
+        ok = await reloadOnce();
+      } while (reloadQueued && !stopping);
+      return ok;
+    };
+    reloading = run().finally(() => {
+      reloading = null;
+    });
+    return reloading;
+  }
+
+  if (options.handleSignals !== false) {
+    process.on('SIGTERM', onStopSignal);
+    process.on('SIGINT', onStopSignal);
+    process.on('SIGHUP', function onHup() {
+      void reload();
+    });
+  }
+
+  supervisor.start(config);
+  return {
+    logger,
+    admin,
+    readinessDetails,
+    currentConfig: () => config,
+    reload,
+    shutdown: (signal = 'shutdown') => stop(signal),
+  };
+}

@@ -1,0 +1,42 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import type { GatewayError } from '../errors/gateway-error.js';
+import { statusLine } from './status-lines.js';
+
+/** Media type of every error body the gateway writes (RFC 9457). */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Prefix of the `type` member: `urn:turnpike:problem:<code>`. */
+export const PROBLEM_TYPE_PREFIX = 'urn:turnpike:problem:';
+
+/**
+ * Serialises a problem document (RFC 9457) with the stable `code` extension
+ * member. Only `detail` and `instance` vary per occurrence, so the rest is
+ * plain concatenation of known-safe strings.
+ */
+export function problemBody(err: GatewayError, instance: string, requestId: string): string {
+  return '{"type":"' + PROBLEM_TYPE_PREFIX + err.code + '","title":' + JSON.stringify(err.title)
+    + ',"status":' + err.status
+    + (err.detail !== undefined ? ',"detail":' + JSON.stringify(err.detail) : '')
+    + ',"instance":' + JSON.stringify(instance)
+    + ',"code":"' + err.code + '","requestId":' + JSON.stringify(requestId) + '}';
+}
+
+/**
+ * Writes a complete problem+json response. Call inside a cork (or the
+ * synchronous part of the uWS handler). `allow` adds an Allow header (405);
+ * `close` closes the connection after the response (used when the request
+ * body was not read, so the connection cannot be reused safely).
+ */
+export function writeProblem(
+  res: HttpResponse, err: GatewayError, instance: string, requestId: string,
+  allow: string | null, close: boolean, head: boolean,
+): void {
+  const body = problemBody(err, instance, requestId);
+  res.writeStatus(statusLine(err.status));
+  res.writeHeader('content-type', PROBLEM_CONTENT_TYPE);
+  res.writeHeader('cache-control', 'no-store');
+  if (requestId !== '') res.writeHeader('x-request-id', requestId);
+  if (allow !== null) res.writeHeader('allow', allow);
+  if (head) res.endWithoutBody(Buffer.byteLength(body), close);
+  else res.end(body, close);
+}

@@ -1,0 +1,135 @@
+import type { Dispatcher } from 'undici';
+import { Readable } from 'node:stream';
+import type { RequestContext } from '../ingress/request-context.js';
+import type { ResponseSink } from '../ingress/response-sink.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { failureKind, mapUpstreamError } from '../errors/map-error.js';
+import { ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
+import type { UpstreamCall } from './upstream-call.js';
+
+/** Observes upstream outcomes (metrics); optional. */
+export interface UpstreamObserver {
+  upstreamError(upstream: string, kind: string): void;
+}
+
+class RequestTimeoutError extends Error {
+  readonly code = 'TURNPIKE_REQUEST_TIMEOUT';
+  constructor() { super('request deadline exceeded'); }
+}
+
+/**
+ * Sends a request to a target of its upstream group through the target's
+ * undici pool, with the route's timeouts, passive-health reporting, and one
+ * retry on another target when the connection could not be made (nothing
+ * was sent, so any method is safe to retry).
+ */
+export class UpstreamDispatcher implements ExchangeOwner {
+  private readonly sink: ResponseSink;
+  readonly bufferBodyBytes: number;
+  private readonly observer: UpstreamObserver | null;
+
+  constructor(sink: ResponseSink, bufferBodyBytes: number, observer: UpstreamObserver | null) {
+    this.sink = sink;
+    this.bufferBodyBytes = bufferBodyBytes;
+    this.observer = observer;
+  }
+
+  get draining(): boolean { return this.sink.draining; }
+
+  /** Starts the call: picks a target and dispatches (or answers 503). */
+  start(ctx: RequestContext, call: UpstreamCall, hashKey: string): void {
+    ctx.call = call;
+    const requestMs = call.route.timeout.requestMs;
+    if (requestMs > 0) call.timer = setTimeout(onDeadline, requestMs, this, ctx);
+    this.attempt(ctx, call, hashKey);
+  }
+
+  private attempt(ctx: RequestContext, call: UpstreamCall, hashKey: string): void {
+    const target = call.group.pick(hashKey);
+    if (target === null || (call.triedTarget === target && call.attempts > 0)) {
+      this.sink.problem(ctx, new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE,
+        'No healthy target in upstream "' + call.group.name + '"'), null, false);
+      return;
+    }
+    call.attempts++;
+    call.target = target;
+    call.triedTarget = target;
+    call.group.onStart(target);
+    const exchange = new ProxyExchange(ctx, this, ctx.method === 'HEAD');
+    call.exchange = exchange;
+    const opts: Dispatcher.DispatchOptions = {
+      path: call.path,
+      method: ctx.method as Dispatcher.HttpMethod,
+      headers: call.headers,
+      body: call.body,
+      headersTimeout: call.route.timeout.headersMs,
+      bodyTimeout: call.route.timeout.requestMs,
+    };
+    target.pool.dispatch(opts, exchange);
+  }
+
+  upstreamResponded(ctx: RequestContext, status: number): void {
+    const call = ctx.call!;
+    call.group.reportSuccess(call.target!, status);
+    if (status >= 500 && this.observer !== null) this.observer.upstreamError(call.group.name, '5xx');
+  }
+
+  upstreamFailed(ctx: RequestContext, err: unknown, responseStarted: boolean): void {
+    const call = ctx.call!;
+    const kind = failureKind(err);
+    const target = call.target;
+    if (target !== null) {
+      call.group.onFinish(target);
+      call.target = null;
+      if (kind === 'connect' || kind === 'timeout') call.group.reportFailure(target, kind);
+    }
+    if (this.observer !== null) this.observer.upstreamError(call.group.name, kind);
+    if (responseStarted || ctx.aborted) return;
+    if (kind === 'connect' && call.attempts < 2 && !(call.body instanceof Readable)
+      && call.group.targets.length > 1) {
+      this.attempt(ctx, call, '');
+      return;
+    }
+    this.sink.problem(ctx, mapUpstreamError(err), null, false);
+  }
+
+  finished(ctx: RequestContext): void {
+    this.sink.complete(ctx);
+  }
+
+  /** Client went away: abort the upstream request and release the target. */
+  abort(ctx: RequestContext): void {
+    const call = ctx.call;
+    if (call === null) return;
+    if (call.exchange !== null) call.exchange.abort(new Error('client aborted'));
+    this.release(call);
+  }
+
+  /** Releases the target and the deadline timer (idempotent). */
+  release(call: UpstreamCall): void {
+    if (call.timer !== null) { clearTimeout(call.timer); call.timer = null; }
+    if (call.target !== null) { call.group.onFinish(call.target); call.target = null; }
+    if (call.body instanceof Readable && !call.body.destroyed) call.body.destroy();
+  }
+
+  /** The whole-request deadline passed. */
+  deadline(ctx: RequestContext): void {
+    const call = ctx.call;
+    if (call === null || ctx.finished || ctx.aborted) return;
+    call.timer = null;
+    const err = new RequestTimeoutError();
+    if (call.exchange !== null && !call.exchange.responseStarted) {
+      call.exchange.abort(err);
+      if (call.target !== null) call.group.reportFailure(call.target, 'timeout');
+      if (this.observer !== null) this.observer.upstreamError(call.group.name, 'timeout');
+      this.sink.problem(ctx, mapUpstreamError(err), null, false);
+    } else if (call.exchange !== null) {
+      call.exchange.abort(err);
+    }
+  }
+}
+
+function onDeadline(d: UpstreamDispatcher, ctx: RequestContext): void {
+  d.deadline(ctx);
+}

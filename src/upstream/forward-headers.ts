@@ -1,0 +1,106 @@
+import type { RequestContext } from '../ingress/request-context.js';
+
+/**
+ * Request headers that describe one hop (RFC 9110 §7.6.1) and so are never
+ * forwarded, plus the ones the gateway rewrites itself.
+ */
+const DROP_REQUEST = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'proxy-authorization', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id',
+  'content-length', 'expect',
+]);
+
+/** How the gateway forwards client identity. */
+export interface ForwardingInfo {
+  /** Whether the direct peer is a trusted proxy (keep its X-Forwarded-*). */
+  peerTrusted: boolean;
+  /** Host to send upstream ('' = let undici use the target's host). */
+  upstreamHost: string;
+  /** Scheme the client used to reach the gateway. */
+  proto: string;
+}
+
+/**
+ * Builds the flat `[name, value, ...]` header list undici sends upstream:
+ * hop-by-hop headers and headers named in `Connection` removed,
+ * X-Forwarded-For appended (when the peer is a trusted proxy) or replaced,
+ * X-Forwarded-Proto/-Host set, X-Request-Id set, Host rewritten unless
+ * preserved. Content-Length is forwarded when the body length is known.
+ */
+export function buildUpstreamHeaders(ctx: RequestContext, info: ForwardingInfo): string[] {
+  const names = ctx.headerNames;
+  const values = ctx.headerValues;
+  const out: string[] = [];
+  const connection = ctx.header('connection');
+  // why: a Connection header naming extra headers is rare; only then pay for a set.
+  const connectionListed = connection === '' || isPlainConnectionValue(connection)
+    ? null : connectionTokens(connection);
+  let xff = '';
+  let xfProto = '';
+  let xfHost = '';
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    if (DROP_REQUEST.has(name)) {
+      if (info.peerTrusted) {
+        if (name === 'x-forwarded-for') xff = xff === '' ? values[i] : xff + ', ' + values[i];
+        else if (name === 'x-forwarded-proto' && xfProto === '') xfProto = values[i];
+        else if (name === 'x-forwarded-host' && xfHost === '') xfHost = values[i];
+      }
+      continue;
+    }
+    if (connectionListed !== null && connectionListed.has(name)) continue;
+    out.push(name, values[i]);
+  }
+  out.push('x-forwarded-for', xff === '' ? ctx.peerIp : xff + ', ' + ctx.peerIp);
+  out.push('x-forwarded-proto', xfProto === '' ? info.proto : xfProto);
+  if (ctx.rawHost !== '') out.push('x-forwarded-host', xfHost === '' ? ctx.rawHost : xfHost);
+  out.push('x-request-id', ctx.requestId);
+  if (info.upstreamHost !== '') out.push('host', info.upstreamHost);
+  if (ctx.contentLength >= 0 && ctx.transferEncoding === '') out.push('content-length', String(ctx.contentLength));
+  return out;
+}
+
+function isPlainConnectionValue(v: string): boolean {
+  const l = v.length;
+  return (l === 10 && v.toLowerCase() === 'keep-alive') || (l === 5 && v.toLowerCase() === 'close');
+}
+
+function connectionTokens(v: string): Set<string> {
+  const set = new Set<string>();
+  for (const part of v.split(',')) {
+    const t = part.trim().toLowerCase();
+    if (t !== '') set.add(t);
+  }
+  return set;
+}
+
+/**
+ * Whether an upstream response header (raw bytes from undici) must not be
+ * copied to the client: hop-by-hop ones, and framing/date headers that uWS
+ * writes itself.
+ */
+export function isDroppedResponseHeader(name: Buffer): boolean {
+  // why: compare by length first so most headers cost one integer check,
+  // without converting every name to a string.
+  switch (name.length) {
+    case 2: return eqLower(name, 'te');
+    case 4: return eqLower(name, 'date');
+    case 7: return eqLower(name, 'trailer') || eqLower(name, 'upgrade');
+    case 10: return eqLower(name, 'connection') || eqLower(name, 'keep-alive');
+    case 14: return eqLower(name, 'content-length');
+    case 16: return eqLower(name, 'proxy-connection');
+    case 17: return eqLower(name, 'transfer-encoding');
+    default: return false;
+  }
+}
+
+/** Case-insensitive compare of raw header bytes with a lower-case ASCII name. */
+export function eqLower(buf: Buffer, lower: string): boolean {
+  if (buf.length !== lower.length) return false;
+  for (let i = 0; i < buf.length; i++) {
+    let c = buf[i];
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}

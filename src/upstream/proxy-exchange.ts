@@ -1,0 +1,222 @@
+import type { Dispatcher } from 'undici';
+import type { RequestContext } from '../ingress/request-context.js';
+import type { GatewayError } from '../errors/gateway-error.js';
+import { isDroppedResponseHeader, eqLower } from './forward-headers.js';
+import { statusLine } from '../response/status-lines.js';
+
+/**
+ * What the exchange reports back to its owner (the request handler): kept as
+ * an interface so the exchange knows nothing of routing or health.
+ */
+export interface ExchangeOwner {
+  /** Upstream answered with response headers (for passive health). */
+  upstreamResponded(ctx: RequestContext, status: number): void;
+  /** The upstream failed before any response byte reached the client. */
+  upstreamFailed(ctx: RequestContext, err: unknown, responseStarted: boolean): void;
+  /** The client response is complete (or the client went away). */
+  finished(ctx: RequestContext): void;
+  /** True while the worker drains: responses close their connection. */
+  readonly draining: boolean;
+  /** Responses with a known length up to this size are sent in one write. */
+  readonly bufferBodyBytes: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One proxied exchange: an undici dispatch handler (the legacy callback API,
+ * which undici 7 calls without any adapter) that streams the upstream
+ * response into the uWS response with backpressure on both sides.
+ *
+ * Small responses with a known length are collected and written in a single
+ * corked write (one syscall); larger or unknown-length ones stream with
+ * `tryEnd` (Content-Length) or `write` (chunked).
+ */
+export class ProxyExchange implements Dispatcher.DispatchHandler {
+  private readonly ctx: RequestContext;
+  private readonly owner: ExchangeOwner;
+  private readonly head: boolean;
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private resumeUpstream: (() => void) | null = null;
+  private statusCode = 0;
+  private rawHeaders: Buffer[] | null = null;
+  private hasRequestId = false;
+  /** Declared length of the upstream body, -1 when chunked/unknown. */
+  private total = -1;
+  private buffered: Buffer[] | null = null;
+  private bufferedBytes = 0;
+  /** Streaming has begun: status and headers were written to the client. */
+  private started = false;
+  /** Bytes of a chunk tryEnd could not take yet (backpressure). */
+  private pending: Buffer | null = null;
+  private pendingOffset = 0;
+  private done = false;
+
+  constructor(ctx: RequestContext, owner: ExchangeOwner, head: boolean) {
+    this.ctx = ctx;
+    this.owner = owner;
+    this.head = head;
+  }
+
+  /** Whether status and headers already went to the client. */
+  get responseStarted(): boolean {
+    return this.started;
+  }
+
+  /** Aborts the upstream request (client went away or the deadline passed). */
+  abort(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.abortUpstream !== null) this.abortUpstream(err);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.ctx.aborted) { abort(); return; }
+    this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx: informational, not forwarded
+    if (this.ctx.aborted) return false;
+    this.statusCode = statusCode;
+    this.rawHeaders = rawHeaders;
+    this.resumeUpstream = resume;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i];
+      if (name.length === 14 && eqLower(name, 'content-length')) this.total = Number(rawHeaders[i + 1].toString('latin1'));
+      else if (name.length === 12 && eqLower(name, 'x-request-id')) this.hasRequestId = true;
+    }
+    this.owner.upstreamResponded(this.ctx, statusCode);
+    if (this.head || statusCode === 204 || statusCode === 304) return true;
+    if (this.total >= 0 && this.total <= this.owner.bufferBodyBytes) {
+      this.buffered = [];
+      return true;
+    }
+    corkTarget = this;
+    this.ctx.res.cork(writeHeadersCorked);
+    this.started = true;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.ctx.aborted || this.done) return false;
+    if (this.buffered !== null) {
+      this.buffered.push(chunk);
+      this.bufferedBytes += chunk.length;
+      return true;
+    }
+    corkTarget = this;
+    corkChunk = chunk;
+    this.ctx.res.cork(writeChunkCorked);
+    return corkResult;
+  }
+
+  onComplete(): void {
+    if (this.ctx.aborted || this.done) return;
+    this.done = true;
+    corkTarget = this;
+    this.ctx.res.cork(finishCorked);
+  }
+
+  onError(err: Error): void {
+    if (this.done && !this.started) return;
+    this.done = true;
+    if (this.ctx.aborted) { this.owner.finished(this.ctx); return; }
+    if (this.started) {
+      // Headers already went out: the only honest signal left is to cut the connection.
+      this.owner.upstreamFailed(this.ctx, err, true);
+      this.ctx.finished = true;
+      this.ctx.res.close();
+      this.owner.finished(this.ctx);
+      return;
+    }
+    this.owner.upstreamFailed(this.ctx, err, false);
+  }
+
+  /** Writes status and forwarded headers (inside a cork). */
+  writeHead(): void {
+    const res = this.ctx.res;
+    const raw = this.rawHeaders!;
+    this.ctx.status = this.statusCode;
+    res.writeStatus(statusLine(this.statusCode));
+    for (let i = 0; i < raw.length; i += 2) {
+      if (!isDroppedResponseHeader(raw[i])) res.writeHeader(raw[i], raw[i + 1]);
+    }
+    if (!this.hasRequestId) res.writeHeader('x-request-id', this.ctx.requestId);
+  }
+
+  /** Writes one streamed chunk; false means backpressure (undici pauses). */
+  writeChunk(chunk: Buffer): boolean {
+    const res = this.ctx.res;
+    if (this.total >= 0) {
+      const offset = res.getWriteOffset();
+      const [ok, responded] = res.tryEnd(chunk, this.total);
+      if (responded) { this.complete(); return true; }
+      if (ok) return true;
+      this.pending = chunk;
+      this.pendingOffset = offset;
+      res.onWritable(this.onWritable);
+      return false;
+    }
+    if (res.write(chunk)) return true;
+    res.onWritable(this.onWritable);
+    return false;
+  }
+
+  /** uWS drained its buffer: retry the rest of a pending chunk, then resume undici. */
+  private readonly onWritable = (offset: number): boolean => {
+    if (this.ctx.aborted) return true;
+    const pending = this.pending;
+    if (pending !== null) {
+      const rest = pending.subarray(offset - this.pendingOffset);
+      const [ok, responded] = this.ctx.res.tryEnd(rest, this.total);
+      if (responded) { this.pending = null; this.complete(); return true; }
+      if (!ok) return false;
+      this.pending = null;
+    }
+    if (this.resumeUpstream !== null) this.resumeUpstream();
+    return true;
+  };
+
+  /** Ends the client response (inside a cork). */
+  finish(): void {
+    const res = this.ctx.res;
+    const close = this.owner.draining;
+    if (this.started) {
+      if (this.total < 0) { res.end(undefined, close); this.complete(); }
+      else if (this.pending === null && !this.ctx.finished) {
+        // Upstream ended short of its Content-Length: the client cannot be told
+        // otherwise than by closing the connection.
+        res.close();
+        this.complete();
+      }
+      return;
+    }
+    this.writeHead();
+    if (this.head) res.endWithoutBody(this.total >= 0 ? this.total : undefined, close);
+    else if (this.statusCode === 204 || this.statusCode === 304) res.endWithoutBody(undefined, close);
+    else {
+      const parts = this.buffered;
+      const body = parts === null || parts.length === 0 ? EMPTY
+        : parts.length === 1 ? parts[0] : Buffer.concat(parts, this.bufferedBytes);
+      res.end(body, close);
+    }
+    this.complete();
+  }
+
+  private complete(): void {
+    if (this.ctx.finished) return;
+    this.ctx.finished = true;
+    this.owner.finished(this.ctx);
+  }
+}
+
+// why: res.cork needs a callback; these module-level functions plus a
+// "current target" variable avoid a closure allocation per chunk. cork runs
+// its callback synchronously, so the variables cannot be clobbered meanwhile.
+let corkTarget: ProxyExchange;
+let corkChunk: Buffer = EMPTY;
+let corkResult = true;
+function writeHeadersCorked(): void { corkTarget.writeHead(); }
+function writeChunkCorked(): void { corkResult = corkTarget.writeChunk(corkChunk); }
+function finishCorked(): void { corkTarget.finish(); }
