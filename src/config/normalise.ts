@@ -21,6 +21,8 @@ export const DEFAULTS = {
   gracePeriodMs: 30_000,
   /** server.bufferBodySize: 64kb. */
   bufferBodyBytes: 64 * 1024,
+  /** server.maxBodyBacklog: 64mb. */
+  maxBodyBacklogBytes: 64 * 1024 * 1024,
   /** server.logLevel. */
   logLevel: 'info',
   /** admin.host: local only. */
@@ -102,6 +104,7 @@ function normaliseServer(s: Obj): ServerConfig {
     gracePeriodMs: s.gracePeriod === undefined ? DEFAULTS.gracePeriodMs : parseDuration(s.gracePeriod),
     trustedProxies: [...(s.trustedProxies ?? [])],
     bufferBodyBytes: s.bufferBodySize === undefined ? DEFAULTS.bufferBodyBytes : parseSize(s.bufferBodySize),
+    maxBodyBacklogBytes: s.maxBodyBacklog === undefined ? DEFAULTS.maxBodyBacklogBytes : parseSize(s.maxBodyBacklog),
     logLevel: s.logLevel ?? DEFAULTS.logLevel,
   };
 }

@@ -28,6 +28,12 @@ export interface ServerConfig {
   trustedProxies: string[];
   /** Bodies up to this size are buffered whole (fast path); larger ones stream (default 64 KiB). */
   bufferBodyBytes: number;
+  /**
+   * Most request-body bytes one streamed request may hold waiting for a slower
+   * upstream before it fails with 503 (default 64 MiB; 0 = unlimited). uWS's
+   * pause() cannot always stop a fast client, so this bounds memory.
+   */
+  maxBodyBacklogBytes: number;
   /** Log level: fatal|error|warn|info|debug|trace|silent. */
   logLevel: string;
 }

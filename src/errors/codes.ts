@@ -11,6 +11,7 @@ export const ErrorCodes = {
   UPSTREAM_CONNECT_FAILED: { code: 'upstream_connect_failed', status: 502, title: 'Could not connect to the upstream' },
   UPSTREAM_BAD_RESPONSE: { code: 'upstream_bad_response', status: 502, title: 'The upstream sent an invalid response' },
   UPSTREAM_UNAVAILABLE: { code: 'upstream_unavailable', status: 503, title: 'No healthy upstream target' },
+  UPSTREAM_BODY_BACKLOG: { code: 'upstream_body_backlog', status: 503, title: 'The upstream is not accepting the request body fast enough' },
   UPSTREAM_TIMEOUT: { code: 'upstream_timeout', status: 504, title: 'The upstream did not answer in time' },
   SHUTTING_DOWN: { code: 'shutting_down', status: 503, title: 'The gateway is shutting down' },
   INTERNAL: { code: 'internal_error', status: 500, title: 'Internal gateway error' },

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { us_listen_socket } from 'uWebSockets.js';
 import type { GatewayConfig } from '../config/types.js';
 import { compileRouter } from '../router/index.js';
@@ -7,6 +8,33 @@ import type { GatewayWorker, StartGatewayWorker } from './contract.js';
 import { RequestHandler, type RequestObserver } from './request-handler.js';
 import { createLogger } from '../observability/logger.js';
 import { WorkerObserver } from '../observability/worker-observer.js';
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * The connect timeout of each upstream's pools: undici sets it per pool, not
+ * per request, so an upstream gets the strictest `timeout.connect` of the
+ * routes that send to it.
+ */
+export function connectTimeoutsByUpstream(config: GatewayConfig): Map<string, number> {
+  const out = new Map<string, number>();
+  const use = (name: string, ms: number): void => {
+    if (ms <= 0) return;
+    const cur = out.get(name);
+    out.set(name, cur === undefined ? ms : Math.min(cur, ms));
+  };
+  for (const route of config.routes) {
+    if (route.upstream !== null) use(route.upstream, route.timeout.connectMs);
+    for (const s of route.split ?? []) use(s.upstream, route.timeout.connectMs);
+  }
+  return out;
+}
+
+/**
+ * How long a draining worker waits with no new request before it closes the
+ * remaining (idle keep-alive) connections. See `drain()`.
+ */
+const DRAIN_QUIET_MS = 250;
 
 /** Options beyond the config (observability hooks). */
 export interface WorkerOptions {
@@ -31,11 +59,15 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
   const uws = loadUws();
   const router = compileRouter(config.routes);
   const groups = new Map<string, UpstreamGroup>();
+  const connectTimeouts = connectTimeoutsByUpstream(config);
   for (const [name, upstream] of Object.entries(config.upstreams)) {
     const hook = options.onTargetHealth;
-    groups.set(name, createUpstreamGroup(upstream, hook === undefined ? {} : {
-      onTransition: (t, healthy, reason) => hook(name, t.url, healthy, reason),
-      onEject: (t, ms, reason) => hook(name, t.url, false, 'ejected for ' + ms + ' ms: ' + reason),
+    groups.set(name, createUpstreamGroup(upstream, {
+      connectTimeoutMs: connectTimeouts.get(name) ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      ...(hook === undefined ? {} : {
+        onTransition: (t, healthy, reason) => hook(name, t.url, healthy, reason),
+        onEject: (t, ms, reason) => hook(name, t.url, false, 'ejected for ' + ms + ' ms: ' + reason),
+      }),
     }));
   }
   const handler = new RequestHandler(config, router, groups, options.observer ?? null);
@@ -55,11 +87,26 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
   async function drain(graceMs: number): Promise<number> {
     handler.draining = true;
     uws.us_listen_socket_close(listenSocket);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, graceMs, 'timeout'); });
-    const outcome = await Promise.race([handler.whenIdle().then(() => 'idle' as const), deadline]);
-    clearTimeout(timer);
-    const abandoned = outcome === 'idle' ? 0 : handler.inflightCount;
+    // why: app.close() resets every open connection, including idle keep-alive
+    // ones on which a client may be sending its next request right now (it
+    // would see ECONNRESET). While draining, every response carries
+    // `Connection: close`, so busy connections close themselves after one more
+    // request; wait until nothing is in flight AND no request has started for
+    // DRAIN_QUIET_MS before closing what is left (bounded by the grace period).
+    const deadlineAt = performance.now() + graceMs;
+    for (;;) {
+      const left = deadlineAt - performance.now();
+      if (left <= 0) break;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, left, 'timeout'); });
+      const outcome = await Promise.race([handler.whenIdle().then(() => 'idle' as const), deadline]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') break;
+      const quietMs = performance.now() - handler.lastStartMs;
+      if (quietMs >= DRAIN_QUIET_MS) break;
+      await sleep(Math.max(1, Math.min(DRAIN_QUIET_MS - quietMs, deadlineAt - performance.now())));
+    }
+    const abandoned = handler.inflightCount;
     app.close();
     await Promise.all([...groups.values()].map((g) => g.close()));
     return abandoned;

@@ -28,19 +28,29 @@ export class BufferedBody {
   }
 }
 
+const HIGH_WATER_MARK = 256 * 1024;
+
 /**
- * A request body streamed from uWS to undici with backpressure: when undici's
- * side is full `push` returns false and the uWS socket is paused; undici's
- * next read resumes it. Memory stays bounded by the stream's high-water mark.
+ * A request body streamed from uWS to undici with backpressure: when
+ * undici's side is full, `push` returns false and the uWS socket is paused;
+ * undici's next read resumes it.
+ *
+ * Limitation (measured, see README "Streaming"): uWS's pause() is advisory.
+ * uSockets keeps reading while each recv fills its whole 512 KiB buffer, so a
+ * client that sends faster than the upstream drains (loopback, 32 MiB
+ * autotuned receive buffers) can push tens to a few hundred MiB past a pause
+ * before the read loop yields. Downloads are not affected.
  */
 export class StreamedBody extends Readable {
   private readonly ctx: RequestContext;
   private paused = false;
   /** Bytes received so far (for the body size limit). */
   received = 0;
+  /** The client sent the whole body (uWS said isLast). */
+  complete = false;
 
   constructor(ctx: RequestContext) {
-    super({ highWaterMark: 256 * 1024 });
+    super({ highWaterMark: HIGH_WATER_MARK });
     this.ctx = ctx;
   }
 
@@ -55,13 +65,23 @@ export class StreamedBody extends Readable {
         this.ctx.res.pause();
       }
     }
-    if (isLast) this.push(null);
+    if (isLast) {
+      this.complete = true;
+      this.push(null);
+      // A paused socket must be resumed even though no more body is wanted:
+      // Readable never calls _read after the end, and a socket left paused
+      // would never read the next request on this keep-alive connection.
+      this.resumeSocket();
+    }
   }
 
   override _read(): void {
-    if (this.paused) {
-      this.paused = false;
-      if (!this.ctx.aborted && !this.ctx.finished) this.ctx.res.resume();
-    }
+    this.resumeSocket();
+  }
+
+  private resumeSocket(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.ctx.aborted && !this.ctx.finished) this.ctx.res.resume();
   }
 }

@@ -28,6 +28,8 @@ const ERR_SMUGGLE = new GatewayError(ErrorCodes.BAD_REQUEST, 'Both Content-Lengt
 const ERR_BAD_TE = new GatewayError(ErrorCodes.BAD_REQUEST, 'Unsupported Transfer-Encoding');
 const ERR_HEADERS = new GatewayError(ErrorCodes.HEADERS_TOO_LARGE);
 const ERR_BODY = new GatewayError(ErrorCodes.PAYLOAD_TOO_LARGE);
+const ERR_BACKLOG = new GatewayError(ErrorCodes.UPSTREAM_BODY_BACKLOG,
+  'The request body arrived faster than the upstream accepted it, beyond server.maxBodyBacklog');
 const ERR_BODY_SHORT = new GatewayError(ErrorCodes.BAD_REQUEST, 'Request body longer than its Content-Length');
 
 /**
@@ -38,6 +40,8 @@ const ERR_BODY_SHORT = new GatewayError(ErrorCodes.BAD_REQUEST, 'Request body lo
 export class RequestHandler implements ResponseSink {
   draining = false;
   inflightCount = 0;
+  /** performance.now() when the latest request started (drain waits for a quiet spell). */
+  lastStartMs = -Infinity;
   private readonly router: Router;
   private readonly groups: Map<string, UpstreamGroup>;
   /** Per upstream: the `hash` balancer's key spec, or null for other balancers. */
@@ -46,6 +50,7 @@ export class RequestHandler implements ResponseSink {
   private readonly trusted: TrustedProxies;
   private readonly observer: RequestObserver | null;
   private readonly maxBody: number;
+  private readonly maxBacklog: number;
   private readonly maxHeader: number;
   private readonly bufferBody: number;
   private onIdle: (() => void) | null = null;
@@ -58,6 +63,7 @@ export class RequestHandler implements ResponseSink {
     this.observer = observer;
     this.trusted = new TrustedProxies(config.server.trustedProxies);
     this.maxBody = config.server.maxBodyBytes;
+    this.maxBacklog = config.server.maxBodyBacklogBytes;
     this.maxHeader = config.server.maxHeaderBytes;
     this.bufferBody = config.server.bufferBodyBytes;
     this.dispatcher = new UpstreamDispatcher(this, this.bufferBody, observer);
@@ -68,6 +74,7 @@ export class RequestHandler implements ResponseSink {
     const ctx = new RequestContext(res);
     res.onAborted(() => this.aborted(ctx));
     ctx.startMs = performance.now();
+    this.lastStartMs = ctx.startMs;
     this.inflightCount++;
     try {
       readRequest(ctx, req);
@@ -120,16 +127,29 @@ export class RequestHandler implements ResponseSink {
     } else {
       const body = new StreamedBody(ctx);
       call.body = body;
-      const max = this.maxBody;
-      ctx.res.onData((chunk, isLast) => {
-        if (ctx.finished) return;
-        body.feed(chunk, isLast);
-        if (max > 0 && body.received > max) {
-          body.destroy();
-          this.problem(ctx, ERR_BODY, null, true);
-        }
-      });
+      ctx.res.onData((chunk, isLast) => this.onBodyChunk(ctx, body, chunk, isLast));
       this.dispatcher.start(ctx, call, hashKey);
+    }
+  }
+
+  /** One chunk of a streamed request body, with the size and backlog limits. */
+  private onBodyChunk(ctx: RequestContext, body: StreamedBody, chunk: ArrayBuffer, isLast: boolean): void {
+    if (ctx.finished || body.destroyed) return;
+    body.feed(chunk, isLast);
+    if (this.maxBody > 0 && body.received > this.maxBody) this.failBody(ctx, body, ERR_BODY);
+    else if (this.maxBacklog > 0 && body.readableLength > this.maxBacklog) this.failBody(ctx, body, ERR_BACKLOG);
+  }
+
+  /** Abandons a streamed body: stop the upstream call, answer (or cut) the client, close. */
+  private failBody(ctx: RequestContext, body: StreamedBody, err: GatewayError): void {
+    body.destroy();
+    if (ctx.call !== null) this.dispatcher.abortUpstream(ctx.call, err);
+    if (ctx.call !== null && ctx.call.exchange !== null && ctx.call.exchange.responseStarted) {
+      ctx.finished = true;
+      ctx.res.close();
+      this.complete(ctx);
+    } else {
+      this.problem(ctx, err, null, true);
     }
   }
 
@@ -145,10 +165,17 @@ export class RequestHandler implements ResponseSink {
     if (ctx.finished || ctx.aborted) return;
     ctx.status = err.status;
     problemArgs.ctx = ctx; problemArgs.err = err; problemArgs.allow = allow;
-    problemArgs.close = close || this.draining;
+    problemArgs.close = close || this.closeAfter(ctx);
     ctx.res.cork(writeProblemCorked);
     ctx.finished = true;
     this.complete(ctx);
+  }
+
+  /** ResponseSink: close when draining or when the request body was not read to the end. */
+  closeAfter(ctx: RequestContext): boolean {
+    if (this.draining) return true;
+    const body = ctx.call === null ? null : ctx.call.body;
+    return body instanceof StreamedBody && !body.complete;
   }
 
   /** ResponseSink: accounts for a finished request (idempotent per request). */

@@ -7,6 +7,10 @@ export interface ResponseSink {
   problem(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean): void;
   /** The response is complete or the client went away: account and release. */
   complete(ctx: RequestContext): void;
-  /** True while the worker drains: responses close their connection. */
-  readonly draining: boolean;
+  /**
+   * Whether the connection must close after this response: the worker is
+   * draining, or the client's body was not read to the end (the connection
+   * cannot carry another request).
+   */
+  closeAfter(ctx: RequestContext): boolean;
 }

@@ -35,7 +35,7 @@ export class UpstreamDispatcher implements ExchangeOwner {
     this.observer = observer;
   }
 
-  get draining(): boolean { return this.sink.draining; }
+  closeAfter(ctx: RequestContext): boolean { return this.sink.closeAfter(ctx); }
 
   /** Starts the call: picks a target and dispatches (or answers 503). */
   start(ctx: RequestContext, call: UpstreamCall, hashKey: string): void {
@@ -96,6 +96,12 @@ export class UpstreamDispatcher implements ExchangeOwner {
 
   finished(ctx: RequestContext): void {
     this.sink.complete(ctx);
+  }
+
+  /** Aborts the upstream side of a call (the gateway gave up on it) and releases the target. */
+  abortUpstream(call: UpstreamCall, err: Error): void {
+    if (call.exchange !== null) call.exchange.abort(err);
+    this.release(call);
   }
 
   /** Client went away: abort the upstream request and release the target. */

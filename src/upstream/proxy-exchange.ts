@@ -15,8 +15,8 @@ export interface ExchangeOwner {
   upstreamFailed(ctx: RequestContext, err: unknown, responseStarted: boolean): void;
   /** The client response is complete (or the client went away). */
   finished(ctx: RequestContext): void;
-  /** True while the worker drains: responses close their connection. */
-  readonly draining: boolean;
+  /** Whether the client connection must close after this response. */
+  closeAfter(ctx: RequestContext): boolean;
   /** Responses with a known length up to this size are sent in one write. */
   readonly bufferBodyBytes: number;
 }
@@ -50,6 +50,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   /** Bytes of a chunk tryEnd could not take yet (backpressure). */
   private pending: Buffer | null = null;
   private pendingOffset = 0;
+  /** Chunks undici delivered while `pending` waited (it may deliver a few after a pause). */
+  private queued: Buffer[] | null = null;
   private done = false;
 
   constructor(ctx: RequestContext, owner: ExchangeOwner, head: boolean) {
@@ -145,10 +147,24 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (!this.hasRequestId) res.writeHeader('x-request-id', this.ctx.requestId);
   }
 
+  /**
+   * Writes the head of a streamed response (inside a cork). A streamed
+   * response cannot pass `closeConnection` to end() (see finish()), so the
+   * head says `connection: close` when the connection must close.
+   */
+  writeStreamHead(): void {
+    this.writeHead();
+    if (this.owner.closeAfter(this.ctx)) this.ctx.res.writeHeader('connection', 'close');
+  }
+
   /** Writes one streamed chunk; false means backpressure (undici pauses). */
   writeChunk(chunk: Buffer): boolean {
     const res = this.ctx.res;
     if (this.total >= 0) {
+      if (this.pending !== null) {
+        (this.queued ??= []).push(chunk);
+        return false;
+      }
       const offset = res.getWriteOffset();
       const [ok, responded] = res.tryEnd(chunk, this.total);
       if (responded) { this.complete(); return true; }
@@ -166,24 +182,32 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   /** uWS drained its buffer: retry the rest of a pending chunk, then resume undici. */
   private readonly onWritable = (offset: number): boolean => {
     if (this.ctx.aborted) return true;
-    const pending = this.pending;
-    if (pending !== null) {
-      const rest = pending.subarray(offset - this.pendingOffset);
-      const [ok, responded] = this.ctx.res.tryEnd(rest, this.total);
-      if (responded) { this.pending = null; this.complete(); return true; }
+    const res = this.ctx.res;
+    let pending = this.pending;
+    while (pending !== null) {
+      const [ok, responded] = res.tryEnd(pending.subarray(offset - this.pendingOffset), this.total);
+      if (responded) { this.pending = null; this.queued = null; this.complete(); return true; }
       if (!ok) return false;
-      this.pending = null;
+      const next = this.queued !== null ? this.queued.shift() : undefined;
+      if (next === undefined) { this.pending = null; break; }
+      pending = next;
+      this.pending = next;
+      this.pendingOffset = offset = res.getWriteOffset();
     }
-    if (this.resumeUpstream !== null) this.resumeUpstream();
+    if (this.resumeUpstream !== null && !this.done) this.resumeUpstream();
     return true;
   };
 
   /** Ends the client response (inside a cork). */
   finish(): void {
     const res = this.ctx.res;
-    const close = this.owner.draining;
+    const close = this.owner.closeAfter(this.ctx);
     if (this.started) {
-      if (this.total < 0) { res.end(undefined, close); this.complete(); }
+      // why: uWS's end(…, true) appends a `Connection: close` header line, which
+      // after write() lands inside the chunked body and corrupts it. The head
+      // already said `connection: close` if it was due then (writeStreamHead),
+      // so end normally; the client closes, or drain() does.
+      if (this.total < 0) { res.end(); this.complete(); }
       else if (this.pending === null && !this.ctx.finished) {
         // Upstream ended short of its Content-Length: the client cannot be told
         // otherwise than by closing the connection.
@@ -217,6 +241,6 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 let corkTarget: ProxyExchange;
 let corkChunk: Buffer = EMPTY;
 let corkResult = true;
-function writeHeadersCorked(): void { corkTarget.writeHead(); }
+function writeHeadersCorked(): void { corkTarget.writeStreamHead(); }
 function writeChunkCorked(): void { corkResult = corkTarget.writeChunk(corkChunk); }
 function finishCorked(): void { corkTarget.finish(); }

@@ -36,8 +36,12 @@ export class Target {
    * @param config the target's URL and weight
    * @param index position in the group's target list
    * @param upstream pool sizing and keep-alive settings of the owning upstream
+   * @param connectTimeoutMs TCP connect timeout of the pool (ms)
    */
-  constructor(config: TargetConfig, index: number, upstream: Pick<UpstreamConfig, 'connections' | 'keepAliveTimeoutMs'>) {
+  constructor(
+    config: TargetConfig, index: number, upstream: Pick<UpstreamConfig, 'connections' | 'keepAliveTimeoutMs'>,
+    connectTimeoutMs = 5000,
+  ) {
     this.url = normaliseOrigin(config.url);
     this.weight = config.weight > 0 ? config.weight : 1;
     this.index = index;
@@ -45,6 +49,7 @@ export class Target {
       connections: upstream.connections,
       keepAliveTimeout: upstream.keepAliveTimeoutMs,
       pipelining: 1,
+      connect: { timeout: connectTimeoutMs },
     });
   }
 

@@ -12,6 +12,8 @@ export type EjectionListener = (target: Target, ejectMs: number, reason: string)
 
 /** Optional hooks and test seams for {@link createUpstreamGroup}. */
 export interface UpstreamGroupOptions {
+  /** TCP connect timeout of the target pools in ms (default 5 s). */
+  connectTimeoutMs?: number;
   /** Clock in ms for passive ejection (default `Date.now`); tests inject a fake one. */
   now?: () => number;
   /** Active health check flips (healthy ↔ unhealthy), for logs and metrics. */
@@ -58,7 +60,7 @@ export class UpstreamGroup {
   constructor(config: UpstreamConfig, options: UpstreamGroupOptions = {}) {
     this.name = config.name;
     this.config = config;
-    this.targets = config.targets.map((t, i) => new Target(t, i, config));
+    this.targets = config.targets.map((t, i) => new Target(t, i, config, options.connectTimeoutMs ?? 5000));
     this.balancer = createBalancer(config.balance, this.targets);
     this.now = options.now ?? Date.now;
     this.onEject = options.onEject;
