@@ -27,6 +27,8 @@ export class RequestContext implements RequestLookup {
   headerBytes = 0;
   /** Peer address of the TCP connection. */
   peerIp = '';
+  /** Whether the peer is a configured trusted proxy. */
+  peerTrusted = false;
   /** Client address after trusted-proxy resolution of X-Forwarded-For. */
   clientIp = '';
   requestId = '';

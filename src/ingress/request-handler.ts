@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { GatewayConfig } from '../config/types.js';
 import { ErrorCodes } from '../errors/codes.js';
@@ -14,6 +13,7 @@ import { BufferedBody, StreamedBody } from './request-body.js';
 import { readRequest, RequestContext } from './request-context.js';
 import type { ResponseSink } from './response-sink.js';
 import { normalisePeerAddress, TrustedProxies } from './trusted-proxies.js';
+import { RequestIdGenerator } from './request-id.js';
 
 /** Per-request accounting hooks (metrics); implemented in observability/. */
 export interface RequestObserver extends UpstreamObserver {
@@ -48,6 +48,7 @@ export class RequestHandler implements ResponseSink {
   private readonly hashOn: Map<string, string | null>;
   private readonly dispatcher: UpstreamDispatcher;
   private readonly trusted: TrustedProxies;
+  private readonly ids = new RequestIdGenerator();
   private readonly observer: RequestObserver | null;
   private readonly maxBody: number;
   private readonly maxBacklog: number;
@@ -87,9 +88,11 @@ export class RequestHandler implements ResponseSink {
   private route(ctx: RequestContext): void {
     const peer = normalisePeerAddress(Buffer.from(ctx.res.getRemoteAddressAsText()).toString('latin1'));
     ctx.peerIp = peer;
-    ctx.clientIp = this.trusted.clientIp(peer, ctx.header('x-forwarded-for'));
+    // why: with no trusted proxies (the default) neither lookup can change anything.
+    ctx.peerTrusted = !this.trusted.empty && this.trusted.has(peer);
+    ctx.clientIp = ctx.peerTrusted ? this.trusted.clientIp(peer, ctx.header('x-forwarded-for')) : peer;
     const rid = ctx.header('x-request-id');
-    ctx.requestId = rid !== '' && rid.length <= 200 ? rid : randomUUID();
+    ctx.requestId = rid !== '' && rid.length <= 200 ? rid : this.ids.next();
     if (ctx.headerBytes > this.maxHeader) return this.problem(ctx, ERR_HEADERS, null, true);
     if (ctx.contentLength === -2) return this.problem(ctx, ERR_BAD_CL, null, true);
     if (ctx.transferEncoding !== '') {
@@ -112,7 +115,7 @@ export class RequestHandler implements ResponseSink {
     const group = this.groups.get(upstreamName)!;
     const path = buildUpstreamPath(route, ctx.params, ctx.path, ctx.query);
     const headers = buildUpstreamHeaders(ctx, {
-      peerTrusted: this.trusted.has(ctx.peerIp),
+      peerTrusted: ctx.peerTrusted,
       upstreamHost: route.preserveHost ? ctx.rawHost : '',
       proto: 'http',
     });

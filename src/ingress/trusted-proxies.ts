@@ -21,6 +21,11 @@ export class TrustedProxies {
     this.list = list;
   }
 
+  /** True when no proxy is trusted (the default). */
+  get empty(): boolean {
+    return this.list === null;
+  }
+
   /** Whether `ip` (textual IPv4 or IPv6) is a trusted proxy. */
   has(ip: string): boolean {
     if (this.list === null) return false;

@@ -40,8 +40,7 @@ export class UpstreamDispatcher implements ExchangeOwner {
   /** Starts the call: picks a target and dispatches (or answers 503). */
   start(ctx: RequestContext, call: UpstreamCall, hashKey: string): void {
     ctx.call = call;
-    const requestMs = call.route.timeout.requestMs;
-    if (requestMs > 0) call.timer = setTimeout(onDeadline, requestMs, this, ctx);
+    call.startMs = performance.now();
     this.attempt(ctx, call, hashKey);
   }
 
@@ -63,10 +62,21 @@ export class UpstreamDispatcher implements ExchangeOwner {
       method: ctx.method as Dispatcher.HttpMethod,
       headers: call.headers,
       body: call.body,
-      headersTimeout: call.route.timeout.headersMs,
+      // why: until the response starts, undici's own header timer enforces both
+      // the header and the whole-request limits, so the common (small,
+      // buffered) response needs no timer of ours at all.
+      headersTimeout: firstLimit(call.route.timeout.headersMs, call.route.timeout.requestMs),
       bodyTimeout: call.route.timeout.requestMs,
     };
     target.pool.dispatch(opts, exchange);
+  }
+
+  streamingStarted(ctx: RequestContext): void {
+    const call = ctx.call!;
+    const requestMs = call.route.timeout.requestMs;
+    if (requestMs <= 0 || call.timer !== null) return;
+    const left = Math.max(1, requestMs - (performance.now() - call.startMs));
+    call.timer = setTimeout(onDeadline, left, this, ctx);
   }
 
   upstreamResponded(ctx: RequestContext, status: number): void {
@@ -119,21 +129,25 @@ export class UpstreamDispatcher implements ExchangeOwner {
     if (call.body instanceof Readable && !call.body.destroyed) call.body.destroy();
   }
 
-  /** The whole-request deadline passed. */
+  /**
+   * The whole-request deadline passed while the response was streaming: the
+   * status line is already out, so the only signal left is to cut the
+   * connection (the exchange's onError does that).
+   */
   deadline(ctx: RequestContext): void {
     const call = ctx.call;
     if (call === null || ctx.finished || ctx.aborted) return;
     call.timer = null;
-    const err = new RequestTimeoutError();
-    if (call.exchange !== null && !call.exchange.responseStarted) {
-      call.exchange.abort(err);
-      if (call.target !== null) call.group.reportFailure(call.target, 'timeout');
-      if (this.observer !== null) this.observer.upstreamError(call.group.name, 'timeout');
-      this.sink.problem(ctx, mapUpstreamError(err), null, false);
-    } else if (call.exchange !== null) {
-      call.exchange.abort(err);
-    }
+    if (this.observer !== null) this.observer.upstreamError(call.group.name, 'timeout');
+    if (call.exchange !== null) call.exchange.abort(new RequestTimeoutError());
   }
+}
+
+/** The smaller of two limits where 0 means none. */
+function firstLimit(a: number, b: number): number {
+  if (a <= 0) return b;
+  if (b <= 0) return a;
+  return a < b ? a : b;
 }
 
 function onDeadline(d: UpstreamDispatcher, ctx: RequestContext): void {

@@ -11,6 +11,8 @@ import { statusLine } from '../response/status-lines.js';
 export interface ExchangeOwner {
   /** Upstream answered with response headers (for passive health). */
   upstreamResponded(ctx: RequestContext, status: number): void;
+  /** A response is about to stream (not the buffered fast path): arm the rest of the deadline. */
+  streamingStarted(ctx: RequestContext): void;
   /** The upstream failed before any response byte reached the client. */
   upstreamFailed(ctx: RequestContext, err: unknown, responseStarted: boolean): void;
   /** The client response is complete (or the client went away). */
@@ -94,6 +96,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       this.buffered = [];
       return true;
     }
+    this.owner.streamingStarted(this.ctx);
     corkTarget = this;
     this.ctx.res.cork(writeHeadersCorked);
     this.started = true;
@@ -179,8 +182,16 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     return false;
   }
 
+  // why: a closure per exchange only when backpressure actually happens.
+  private writableHandler: ((offset: number) => boolean) | null = null;
+
+  /** The onWritable callback for uWS, created on first backpressure. */
+  private get onWritable(): (offset: number) => boolean {
+    return (this.writableHandler ??= (offset: number) => this.drained(offset));
+  }
+
   /** uWS drained its buffer: retry the rest of a pending chunk, then resume undici. */
-  private readonly onWritable = (offset: number): boolean => {
+  private drained(offset: number): boolean {
     if (this.ctx.aborted) return true;
     const res = this.ctx.res;
     let pending = this.pending;
@@ -196,7 +207,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     }
     if (this.resumeUpstream !== null && !this.done) this.resumeUpstream();
     return true;
-  };
+  }
 
   /** Ends the client response (inside a cork). */
   finish(): void {

@@ -19,7 +19,10 @@ export class UpstreamCall {
   readonly headers: string[];
   /** null (no body), a whole Buffer, or a stream (not retryable). */
   body: Buffer | Readable | null = null;
+  /** Deadline for the rest of a streamed response (set when streaming starts). */
   timer: NodeJS.Timeout | null = null;
+  /** performance.now() at dispatch, for the remaining whole-request time. */
+  startMs = 0;
   attempts = 0;
   /** Targets already tried (for a retry on another one). */
   triedTarget: Target | null = null;

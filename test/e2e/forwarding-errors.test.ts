@@ -4,13 +4,19 @@ import { request } from 'undici';
 import { deadPort, nodeRequest, rawRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers.js';
 
 describe('header forwarding and error statuses (real upstreams)', () => {
-  let echo: TestUpstream; let slow: TestUpstream; let failing: TestUpstream; let gw: TestGateway;
+  let echo: TestUpstream; let slow: TestUpstream; let stalling: TestUpstream; let failing: TestUpstream; let gw: TestGateway;
   let dead: number;
 
   before(async () => {
     echo = await startUpstream('echo');
     slow = await startUpstream('slow', (req, res) => {
       setTimeout(() => { if (!res.destroyed) { res.writeHead(200); res.end('late'); } }, 1500);
+    });
+    stalling = await startUpstream('stalling', (req, res) => {
+      // Headers and a first chunk at once, then nothing: the whole-request
+      // deadline must cut the streamed response.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first chunk;');
     });
     failing = await startUpstream('failing', (req, res) => {
       res.writeHead(500, { 'content-type': 'text/plain' });
@@ -22,6 +28,7 @@ server: { maxBodySize: 1kb, maxHeaderSize: 4kb, trustedProxies: [ 127.0.0.0/8 ] 
 upstreams:
   echo: { targets: [ { url: "${echo.url}" } ] }
   slow: { targets: [ { url: "${slow.url}" } ] }
+  stalling: { targets: [ { url: "${stalling.url}" } ] }
   failing:
     targets: [ { url: "${failing.url}" } ]
     passiveHealth: { consecutiveFailures: 0 }
@@ -33,10 +40,11 @@ routes:
   - { name: preserve, match: { path: /preserve/* }, upstream: echo, preserveHost: true }
   - { name: slow, match: { path: /slow }, upstream: slow, timeout: 300ms }
   - { name: failing, match: { path: /failing }, upstream: failing }
+  - { name: stalling, match: { path: /stalling }, upstream: stalling, timeout: { headers: 5s, request: 400ms } }
   - { name: dead, match: { path: /dead }, upstream: dead }
 `);
   });
-  after(async () => { await gw?.close(); await Promise.all([echo?.close(), slow?.close(), failing?.close()]); });
+  after(async () => { await gw?.close(); await Promise.all([echo?.close(), slow?.close(), stalling?.close(), failing?.close()]); });
 
   test('forwards identity headers per RFC 9110 and drops hop-by-hop ones', async () => {
     const res = await nodeRequest(gw.port, '/echo/x', {
@@ -54,7 +62,7 @@ routes:
     assert.equal(body.headers['keep-alive'], undefined);
     assert.equal(body.headers.host, `127.0.0.1:${echo.port}`);
     const rid = body.headers['x-request-id'];
-    assert.match(rid, /^[0-9a-f-]{36}$/);
+    assert.match(rid, /^[0-9a-f]{24}-[0-9a-z]+$/);
     assert.equal(res.headers['x-request-id'], rid);
     assert.equal(res.headers['x-upstream'], 'echo');
   });
@@ -84,6 +92,15 @@ routes:
     assert.equal(res.status, 504);
     assert.equal((await res.json() as { code: string }).code, 'upstream_timeout');
     assert.ok(Date.now() - t0 < 1400, 'answered at the deadline, not when the upstream finished');
+  });
+
+  test('a streamed response that outlives the request timeout is cut', async () => {
+    const t0 = Date.now();
+    const res = await fetch(gw.base + '/stalling');
+    assert.equal(res.status, 200);
+    await assert.rejects(res.text(), 'the truncated body is an error for the client');
+    const elapsed = Date.now() - t0;
+    assert.ok(elapsed >= 350 && elapsed < 2000, `cut after ${elapsed} ms`);
   });
 
   test('an upstream 5xx is passed through unchanged', async () => {
