@@ -32,7 +32,11 @@ export class RequestContext implements RequestLookup {
   /** Client address after trusted-proxy resolution of X-Forwarded-For. */
   clientIp = '';
   requestId = '';
-  /** Declared Content-Length, -1 when absent. */
+  /** Incoming X-Request-Id ('' when absent). */
+  requestIdIn = '';
+  /** Connection header value ('' when absent). */
+  connection = '';
+  /** Declared Content-Length: -1 when absent, -2 when invalid or repeated. */
   contentLength = -1;
   /** Transfer-Encoding header value ('' when absent). */
   transferEncoding = '';
@@ -82,6 +86,16 @@ function collectHeader(name: string, value: string): void {
   ctx.headerNames.push(name);
   ctx.headerValues.push(value);
   ctx.headerBytes += name.length + value.length + 4;
+  // why: the headers the gateway itself always needs are caught here, in the
+  // one pass uWS makes anyway, instead of a linear search each (first wins).
+  switch (name.length) {
+    case 4: if (name === 'host' && ctx.rawHost === '') ctx.rawHost = value; break;
+    case 10: if (name === 'connection' && ctx.connection === '') ctx.connection = value; break;
+    case 12: if (name === 'x-request-id' && ctx.requestIdIn === '') ctx.requestIdIn = value; break;
+    case 14: if (name === 'content-length') ctx.contentLength = ctx.contentLength === -1 ? parseContentLength(value) : -2; break;
+    case 17: if (name === 'transfer-encoding' && ctx.transferEncoding === '') ctx.transferEncoding = value; break;
+    default: break;
+  }
 }
 
 /**
@@ -94,12 +108,7 @@ export function readRequest(ctx: RequestContext, req: HttpRequest): void {
   ctx.query = req.getQuery() ?? '';
   collecting = ctx;
   req.forEach(collectHeader);
-  const host = ctx.header('host');
-  ctx.rawHost = host;
-  ctx.host = host;
-  const cl = ctx.header('content-length');
-  if (cl !== '') ctx.contentLength = parseContentLength(cl);
-  ctx.transferEncoding = ctx.header('transfer-encoding');
+  ctx.host = ctx.rawHost;
 }
 
 /**

@@ -44,6 +44,8 @@ export class RequestHandler implements ResponseSink {
   lastStartMs = -Infinity;
   private readonly router: Router;
   private readonly groups: Map<string, UpstreamGroup>;
+  /** Per route index: its single upstream's group (null for splits), resolved once. */
+  private readonly routeGroups: Array<UpstreamGroup | null>;
   /** Per upstream: the `hash` balancer's key spec, or null for other balancers. */
   private readonly hashOn: Map<string, string | null>;
   private readonly dispatcher: UpstreamDispatcher;
@@ -59,6 +61,7 @@ export class RequestHandler implements ResponseSink {
   constructor(config: GatewayConfig, router: Router, groups: Map<string, UpstreamGroup>, observer: RequestObserver | null) {
     this.router = router;
     this.groups = groups;
+    this.routeGroups = config.routes.map((r) => (r.upstream === null ? null : groups.get(r.upstream)!));
     this.hashOn = new Map();
     for (const [name, u] of Object.entries(config.upstreams)) this.hashOn.set(name, u.balance === 'hash' ? u.hashOn : null);
     this.observer = observer;
@@ -91,7 +94,7 @@ export class RequestHandler implements ResponseSink {
     // why: with no trusted proxies (the default) neither lookup can change anything.
     ctx.peerTrusted = !this.trusted.empty && this.trusted.has(peer);
     ctx.clientIp = ctx.peerTrusted ? this.trusted.clientIp(peer, ctx.header('x-forwarded-for')) : peer;
-    const rid = ctx.header('x-request-id');
+    const rid = ctx.requestIdIn;
     ctx.requestId = rid !== '' && rid.length <= 200 ? rid : this.ids.next();
     if (ctx.headerBytes > this.maxHeader) return this.problem(ctx, ERR_HEADERS, null, true);
     if (ctx.contentLength === -2) return this.problem(ctx, ERR_BAD_CL, null, true);
@@ -112,7 +115,7 @@ export class RequestHandler implements ResponseSink {
     ctx.routeIndex = route.index;
     ctx.routeName = route.name;
     const upstreamName = route.upstream ?? pickSplit(route, stickyValue(ctx, route.sticky), Math.random());
-    const group = this.groups.get(upstreamName)!;
+    const group = this.routeGroups[route.index] ?? this.groups.get(upstreamName)!;
     const path = buildUpstreamPath(route, ctx.params, ctx.path, ctx.query);
     const headers = buildUpstreamHeaders(ctx, {
       peerTrusted: ctx.peerTrusted,

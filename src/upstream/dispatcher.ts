@@ -130,16 +130,24 @@ export class UpstreamDispatcher implements ExchangeOwner {
   }
 
   /**
-   * The whole-request deadline passed while the response was streaming: the
-   * status line is already out, so the only signal left is to cut the
-   * connection (the exchange's onError does that).
+   * The whole-request deadline passed while the response was streaming. If
+   * no byte went to the client yet it gets a 504; otherwise the status line
+   * is already out and the only signal left is to cut the connection (the
+   * exchange's onError does that).
    */
   deadline(ctx: RequestContext): void {
     const call = ctx.call;
-    if (call === null || ctx.finished || ctx.aborted) return;
+    if (call === null || ctx.finished || ctx.aborted || call.exchange === null) return;
     call.timer = null;
+    const err = new RequestTimeoutError();
     if (this.observer !== null) this.observer.upstreamError(call.group.name, 'timeout');
-    if (call.exchange !== null) call.exchange.abort(new RequestTimeoutError());
+    if (call.target !== null) call.group.reportFailure(call.target, 'timeout');
+    if (call.exchange.responseStarted) {
+      call.exchange.abort(err);
+      return;
+    }
+    call.exchange.abort(err);
+    this.sink.problem(ctx, mapUpstreamError(err), null, false);
   }
 }
 

@@ -31,7 +31,7 @@ export function buildUpstreamHeaders(ctx: RequestContext, info: ForwardingInfo):
   const names = ctx.headerNames;
   const values = ctx.headerValues;
   const out: string[] = [];
-  const connection = ctx.header('connection');
+  const connection = ctx.connection;
   // why: a Connection header naming extra headers is rare; only then pay for a set.
   const connectionListed = connection === '' || isPlainConnectionValue(connection)
     ? null : connectionTokens(connection);

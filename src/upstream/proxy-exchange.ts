@@ -49,6 +49,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   private bufferedBytes = 0;
   /** Streaming has begun: status and headers were written to the client. */
   private started = false;
+  /** The response streams (not the buffered fast path); its head goes out with the first chunk. */
+  private streaming = false;
   /** Bytes of a chunk tryEnd could not take yet (backpressure). */
   private pending: Buffer | null = null;
   private pendingOffset = 0;
@@ -96,10 +98,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       this.buffered = [];
       return true;
     }
+    // why: the head is written together with the first body chunk (one cork,
+    // one send) rather than in a cork of its own.
+    this.streaming = true;
     this.owner.streamingStarted(this.ctx);
-    corkTarget = this;
-    this.ctx.res.cork(writeHeadersCorked);
-    this.started = true;
     return true;
   }
 
@@ -110,6 +112,12 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       this.bufferedBytes += chunk.length;
       return true;
     }
+    if (this.started) {
+      // why: a body chunk on its own is one send either way; inside a cork
+      // uWS reports any chunk larger than its 16 KiB cork buffer as
+      // backpressure, which would pause undici after every large chunk.
+      return this.writeChunk(chunk);
+    }
     corkTarget = this;
     corkChunk = chunk;
     this.ctx.res.cork(writeChunkCorked);
@@ -119,6 +127,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   onComplete(): void {
     if (this.ctx.aborted || this.done) return;
     this.done = true;
+    // A length-framed stream already ended the client response when its last
+    // byte went out; uWS forbids touching a finished response (it throws).
+    if (this.ctx.finished) return;
     corkTarget = this;
     this.ctx.res.cork(finishCorked);
   }
@@ -126,7 +137,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     if (this.done && !this.started) return;
     this.done = true;
-    if (this.ctx.aborted) { this.owner.finished(this.ctx); return; }
+    if (this.ctx.aborted || this.ctx.finished) { this.owner.finished(this.ctx); return; }
     if (this.started) {
       // Headers already went out: the only honest signal left is to cut the connection.
       this.owner.upstreamFailed(this.ctx, err, true);
@@ -163,6 +174,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   /** Writes one streamed chunk; false means backpressure (undici pauses). */
   writeChunk(chunk: Buffer): boolean {
     const res = this.ctx.res;
+    if (!this.started) {
+      this.writeStreamHead();
+      this.started = true;
+    }
     if (this.total >= 0) {
       if (this.pending !== null) {
         (this.queued ??= []).push(chunk);
@@ -213,7 +228,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   finish(): void {
     const res = this.ctx.res;
     const close = this.owner.closeAfter(this.ctx);
-    if (this.started) {
+    if (this.streaming) {
+      if (!this.started) {
+        this.writeStreamHead();
+        this.started = true;
+      }
       // why: uWS's end(…, true) appends a `Connection: close` header line, which
       // after write() lands inside the chunked body and corrupts it. The head
       // already said `connection: close` if it was due then (writeStreamHead),
@@ -252,6 +271,5 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 let corkTarget: ProxyExchange;
 let corkChunk: Buffer = EMPTY;
 let corkResult = true;
-function writeHeadersCorked(): void { corkTarget.writeStreamHead(); }
 function writeChunkCorked(): void { corkResult = corkTarget.writeChunk(corkChunk); }
 function finishCorked(): void { corkTarget.finish(); }

@@ -4,7 +4,8 @@ import { request } from 'undici';
 import { deadPort, nodeRequest, rawRequest, startGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers.js';
 
 describe('header forwarding and error statuses (real upstreams)', () => {
-  let echo: TestUpstream; let slow: TestUpstream; let stalling: TestUpstream; let failing: TestUpstream; let gw: TestGateway;
+  let echo: TestUpstream; let slow: TestUpstream; let stalling: TestUpstream; let big: TestUpstream;
+  let bigConnections = 0; let failing: TestUpstream; let gw: TestGateway;
   let dead: number;
 
   before(async () => {
@@ -18,6 +19,12 @@ describe('header forwarding and error statuses (real upstreams)', () => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('first chunk;');
     });
+    big = await startUpstream('big', (req, res) => {
+      const body = Buffer.alloc(200 * 1024, 98);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
+      res.end(body);
+    });
+    big.server.on('connection', () => { bigConnections++; });
     failing = await startUpstream('failing', (req, res) => {
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('boom');
@@ -29,6 +36,7 @@ upstreams:
   echo: { targets: [ { url: "${echo.url}" } ] }
   slow: { targets: [ { url: "${slow.url}" } ] }
   stalling: { targets: [ { url: "${stalling.url}" } ] }
+  big: { targets: [ { url: "${big.url}" } ] }
   failing:
     targets: [ { url: "${failing.url}" } ]
     passiveHealth: { consecutiveFailures: 0 }
@@ -40,11 +48,12 @@ routes:
   - { name: preserve, match: { path: /preserve/* }, upstream: echo, preserveHost: true }
   - { name: slow, match: { path: /slow }, upstream: slow, timeout: 300ms }
   - { name: failing, match: { path: /failing }, upstream: failing }
+  - { name: big, match: { path: /big }, upstream: big }
   - { name: stalling, match: { path: /stalling }, upstream: stalling, timeout: { headers: 5s, request: 400ms } }
   - { name: dead, match: { path: /dead }, upstream: dead }
 `);
   });
-  after(async () => { await gw?.close(); await Promise.all([echo?.close(), slow?.close(), stalling?.close(), failing?.close()]); });
+  after(async () => { await gw?.close(); await Promise.all([echo?.close(), slow?.close(), stalling?.close(), big?.close(), failing?.close()]); });
 
   test('forwards identity headers per RFC 9110 and drops hop-by-hop ones', async () => {
     const res = await nodeRequest(gw.port, '/echo/x', {
@@ -101,6 +110,17 @@ routes:
     await assert.rejects(res.text(), 'the truncated body is an error for the client');
     const elapsed = Date.now() - t0;
     assert.ok(elapsed >= 350 && elapsed < 2000, `cut after ${elapsed} ms`);
+  });
+
+  test('streamed responses keep the upstream connection alive', async () => {
+    // Bodies over bufferBodySize stream; finishing one must leave the upstream
+    // keep-alive connection reusable (a regression once reset it every time).
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(gw.base + '/big');
+      assert.equal(res.status, 200);
+      assert.equal((await res.arrayBuffer()).byteLength, 200 * 1024);
+    }
+    assert.equal(bigConnections, 1);
   });
 
   test('an upstream 5xx is passed through unchanged', async () => {
