@@ -1,4 +1,3 @@
-import type { RouteConfig } from '../config/types.js';
 
 /**
  * What the router may read off a request besides method, host and path.

@@ -1,6 +1,5 @@
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../ingress/request-context.js';
-import type { GatewayError } from '../errors/gateway-error.js';
 import { isDroppedResponseHeader, eqLower } from './forward-headers.js';
 import { statusLine } from '../response/status-lines.js';
 

@@ -10,22 +10,22 @@ describe('header forwarding and error statuses (real upstreams)', () => {
 
   before(async () => {
     echo = await startUpstream('echo');
-    slow = await startUpstream('slow', (req, res) => {
+    slow = await startUpstream('slow', (_req, res) => {
       setTimeout(() => { if (!res.destroyed) { res.writeHead(200); res.end('late'); } }, 1500);
     });
-    stalling = await startUpstream('stalling', (req, res) => {
+    stalling = await startUpstream('stalling', (_req, res) => {
       // Headers and a first chunk at once, then nothing: the whole-request
       // deadline must cut the streamed response.
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('first chunk;');
     });
-    big = await startUpstream('big', (req, res) => {
+    big = await startUpstream('big', (_req, res) => {
       const body = Buffer.alloc(200 * 1024, 98);
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
       res.end(body);
     });
     big.server.on('connection', () => { bigConnections++; });
-    failing = await startUpstream('failing', (req, res) => {
+    failing = await startUpstream('failing', (_req, res) => {
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('boom');
     });
