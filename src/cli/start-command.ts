@@ -20,6 +20,8 @@ export async function startCommand(configPath: string, demo: boolean): Promise<n
   await runPrimary({
     configPath,
     loadConfig: (path) => loadConfig(path),
+    // A host-wide sysctl: operators who manage sysctls themselves turn this off.
+    tcpMigrateReq: process.env.TURNPIKE_TCP_MIGRATE_REQ !== '0',
     routesJson: (config) => ({
       routes: config.routes,
       table: formatRouteTable(compileRouter(config.routes)).split('\n'),
