@@ -4,20 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parseConfig } from './index.js';
+import { configError } from './config-test-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'turnpike-config-errors-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `fn`, which must throw a ConfigError, and returns that error. */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 const HEAD = `upstreams:
   users:

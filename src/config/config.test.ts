@@ -4,21 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, DEFAULTS, ENV_VARS, loadConfig, parseConfig, resolveConfigPath } from './index.js';
+import { configError } from './config-test-support.js';
 import type { GatewayConfig, UpstreamConfig } from './types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'turnpike-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `fn`, which must throw a ConfigError, and returns that error. */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 function fixture(name: string, text: string): string {
   const file = join(dir, name);
