@@ -7,6 +7,7 @@ COPY scripts ./scripts
 COPY src ./src
 COPY test ./test
 COPY native-bench ./native-bench
+COPY loadtest ./loadtest
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev --ignore-scripts
 
 FROM node:24-trixie-slim
@@ -22,4 +23,5 @@ USER node
 # Admin binds 127.0.0.1 by default; inside a container expose it explicitly.
 ENV TURNPIKE_ADMIN_HOST=0.0.0.0
 ENTRYPOINT ["node", "bin/turnpike.js"]
-CMD ["start"]
+# The bundled demo by default; with your own config: `docker run -v $PWD/gw.yaml:/app/config/gateway.yaml turnpike start`.
+CMD ["start", "--demo"]
