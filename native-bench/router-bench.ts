@@ -18,6 +18,7 @@ import { compileRouter } from '../src/router/compile-router.js';
 import type { RequestLookup } from '../src/router/types.js';
 import { makeRoute } from '../src/router/router-cases.js';
 import type { RouteConfig } from '../src/config/types.js';
+import { mulberry32 } from '../src/lib/mulberry32.js';
 
 const RESOURCES = [
   'users', 'orgs', 'teams', 'projects', 'invoices', 'orders', 'products', 'carts', 'payments', 'refunds',
@@ -54,22 +55,11 @@ function routeDefs(): Def[] {
   return defs;
 }
 
-/** Seeded PRNG (mulberry32) so the lookup list is the same every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return function next(): number {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Lookup { method: string; path: string; kind: string }
 
 function lookups(count: number): Lookup[] {
-  const rnd = prng(42);
+  const rnd = mulberry32(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const id = (): string => String(1000 + Math.floor(rnd() * 90000));
   const out: Lookup[] = [];

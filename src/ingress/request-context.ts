@@ -16,9 +16,7 @@ export class RequestContext implements RequestLookup {
   path = '';
   /** Raw query string without `?` ('' when none). */
   query = '';
-  /** Host header lower-cased without port ('' when absent). */
-  host = '';
-  /** Host header exactly as sent (for X-Forwarded-Host / preserveHost). */
+  /** Host header exactly as sent ('' when absent); the router normalises it for matching. */
   rawHost = '';
   /** Header names (lower-case, as uWS gives them) and values, index-aligned. */
   readonly headerNames: string[] = [];
@@ -44,7 +42,6 @@ export class RequestContext implements RequestLookup {
   startMs = 0;
   /** Route index for metrics (-1 when unmatched). */
   routeIndex = -1;
-  routeName = '';
   /** Status code sent to the client (0 until then). */
   status = 0;
   aborted = false;
@@ -108,7 +105,6 @@ export function readRequest(ctx: RequestContext, req: HttpRequest): void {
   ctx.query = req.getQuery() ?? '';
   collecting = ctx;
   req.forEach(collectHeader);
-  ctx.host = ctx.rawHost;
 }
 
 /**

@@ -47,7 +47,9 @@ export class RequestHandler implements ResponseSink {
   /** Per route index: its single upstream's group (null for splits), resolved once. */
   private readonly routeGroups: Array<UpstreamGroup | null>;
   /** Per upstream: the `hash` balancer's key spec, or null for other balancers. */
-  private readonly hashOn: Map<string, string | null>;
+  private readonly hashOn: Map<string, KeySpec | null>;
+  /** Per route index: its parsed `sticky` spec (null when none). */
+  private readonly routeSticky: Array<KeySpec | null>;
   private readonly dispatcher: UpstreamDispatcher;
   private readonly trusted: TrustedProxies;
   private readonly ids = new RequestIdGenerator();
@@ -62,8 +64,9 @@ export class RequestHandler implements ResponseSink {
     this.router = router;
     this.groups = groups;
     this.routeGroups = config.routes.map((r) => (r.upstream === null ? null : groups.get(r.upstream)!));
+    this.routeSticky = config.routes.map((r) => keySpec(r.sticky));
     this.hashOn = new Map();
-    for (const [name, u] of Object.entries(config.upstreams)) this.hashOn.set(name, u.balance === 'hash' ? u.hashOn : null);
+    for (const [name, u] of Object.entries(config.upstreams)) this.hashOn.set(name, u.balance === 'hash' ? keySpec(u.hashOn) : null);
     this.observer = observer;
     this.trusted = new TrustedProxies(config.server.trustedProxies);
     this.maxBody = config.server.maxBodyBytes;
@@ -104,7 +107,7 @@ export class RequestHandler implements ResponseSink {
     }
     if (this.maxBody > 0 && ctx.contentLength > this.maxBody) return this.problem(ctx, ERR_BODY, null, true);
 
-    const match = this.router.match(ctx.method, ctx.host, ctx.path, ctx, ctx.params);
+    const match = this.router.match(ctx.method, ctx.rawHost, ctx.path, ctx, ctx.params);
     if (match === null) return this.problem(ctx, ERR_NOT_FOUND, null, false);
     if (match.kind === 'method-not-allowed') return this.problem(ctx, ERR_METHOD, match.allowHeader, false);
     if (match.kind === 'bad-path') return this.problem(ctx, ERR_BAD_PATH, null, false);
@@ -113,15 +116,10 @@ export class RequestHandler implements ResponseSink {
 
   private proxy(ctx: RequestContext, route: CompiledRoute): void {
     ctx.routeIndex = route.index;
-    ctx.routeName = route.name;
-    const upstreamName = route.upstream ?? pickSplit(route, stickyValue(ctx, route.sticky), Math.random());
+    const upstreamName = route.upstream ?? pickSplit(route, stickyValue(ctx, this.routeSticky[route.index]), Math.random());
     const group = this.routeGroups[route.index] ?? this.groups.get(upstreamName)!;
     const path = buildUpstreamPath(route, ctx.params, ctx.path, ctx.query);
-    const headers = buildUpstreamHeaders(ctx, {
-      peerTrusted: ctx.peerTrusted,
-      upstreamHost: route.preserveHost ? ctx.rawHost : '',
-      proto: 'http',
-    });
+    const headers = buildUpstreamHeaders(ctx, route.preserveHost ? ctx.rawHost : '', 'http');
     const call = new UpstreamCall(route, group, path, headers);
     const hashKey = stickyValue(ctx, this.hashOn.get(upstreamName) ?? null) ?? '';
     const cl = ctx.contentLength;
@@ -216,11 +214,24 @@ function readBuffered(h: RequestHandler, ctx: RequestContext, call: UpstreamCall
   });
 }
 
-/** The value of a sticky/hash key spec (`ip` or `header:<name>`), undefined when absent. */
-function stickyValue(ctx: RequestContext, spec: string | null): string | undefined {
+/** A parsed `ip` / `header:<name>` key spec (sticky splits, hash balancing). */
+interface KeySpec {
+  readonly ip: boolean;
+  /** Lower-case header name ('' for ip). */
+  readonly header: string;
+}
+
+// why: parsed once at construction so a request does no string slicing.
+function keySpec(spec: string | null): KeySpec | null {
+  if (spec === null) return null;
+  return spec === 'ip' ? { ip: true, header: '' } : { ip: false, header: spec.slice('header:'.length) };
+}
+
+/** The request's value for a key spec, undefined when absent. */
+function stickyValue(ctx: RequestContext, spec: KeySpec | null): string | undefined {
   if (spec === null) return undefined;
-  if (spec === 'ip') return ctx.clientIp;
-  const v = ctx.header(spec.slice(7));
+  if (spec.ip) return ctx.clientIp;
+  const v = ctx.header(spec.header);
   return v === '' ? undefined : v;
 }
 

@@ -3,22 +3,12 @@ import assert from 'node:assert/strict';
 import { compileRoute } from './compiled-route.js';
 import { hash32, pickSplit } from './split.js';
 import { makeRoute } from './router-cases.js';
+import { mulberry32 } from '../lib/mulberry32.js';
 
 const canary = compileRoute(
   makeRoute(0, 'canary', '/x', { split: [{ upstream: 'stable', weight: 90 }, { upstream: 'canary', weight: 10 }], sticky: 'header:x-user' }),
 );
 
-/** Deterministic PRNG (mulberry32) so the statistical test never flakes. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return function next(): number {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('random picks follow a 90/10 split within tolerance over 100k draws', () => {
   for (const [name, rand] of [['seeded', mulberry32(12345)], ['Math.random', Math.random]] as const) {

@@ -10,24 +10,19 @@ const DROP_REQUEST = new Set([
   'content-length', 'expect',
 ]);
 
-/** How the gateway forwards client identity. */
-export interface ForwardingInfo {
-  /** Whether the direct peer is a trusted proxy (keep its X-Forwarded-*). */
-  peerTrusted: boolean;
-  /** Host to send upstream ('' = let undici use the target's host). */
-  upstreamHost: string;
-  /** Scheme the client used to reach the gateway. */
-  proto: string;
-}
-
 /**
  * Builds the flat `[name, value, ...]` header list undici sends upstream:
  * hop-by-hop headers and headers named in `Connection` removed,
  * X-Forwarded-For appended (when the peer is a trusted proxy) or replaced,
  * X-Forwarded-Proto/-Host set, X-Request-Id set, Host rewritten unless
  * preserved. Content-Length is forwarded when the body length is known.
+ * Whether the peer is a trusted proxy (its X-Forwarded-* kept) comes from
+ * `ctx.peerTrusted`.
+ *
+ * @param upstreamHost Host to send upstream ('' = the target's own host)
+ * @param proto scheme the client used to reach the gateway
  */
-export function buildUpstreamHeaders(ctx: RequestContext, info: ForwardingInfo): string[] {
+export function buildUpstreamHeaders(ctx: RequestContext, upstreamHost: string, proto: string): string[] {
   const names = ctx.headerNames;
   const values = ctx.headerValues;
   const out: string[] = [];
@@ -41,7 +36,7 @@ export function buildUpstreamHeaders(ctx: RequestContext, info: ForwardingInfo):
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
     if (DROP_REQUEST.has(name)) {
-      if (info.peerTrusted) {
+      if (ctx.peerTrusted) {
         if (name === 'x-forwarded-for') xff = xff === '' ? values[i] : xff + ', ' + values[i];
         else if (name === 'x-forwarded-proto' && xfProto === '') xfProto = values[i];
         else if (name === 'x-forwarded-host' && xfHost === '') xfHost = values[i];
@@ -52,10 +47,10 @@ export function buildUpstreamHeaders(ctx: RequestContext, info: ForwardingInfo):
     out.push(name, values[i]);
   }
   out.push('x-forwarded-for', xff === '' ? ctx.peerIp : xff + ', ' + ctx.peerIp);
-  out.push('x-forwarded-proto', xfProto === '' ? info.proto : xfProto);
+  out.push('x-forwarded-proto', xfProto === '' ? proto : xfProto);
   if (ctx.rawHost !== '') out.push('x-forwarded-host', xfHost === '' ? ctx.rawHost : xfHost);
   out.push('x-request-id', ctx.requestId);
-  if (info.upstreamHost !== '') out.push('host', info.upstreamHost);
+  if (upstreamHost !== '') out.push('host', upstreamHost);
   if (ctx.contentLength >= 0 && ctx.transferEncoding === '') out.push('content-length', String(ctx.contentLength));
   return out;
 }

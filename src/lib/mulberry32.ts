@@ -1,0 +1,14 @@
+/**
+ * Seeded PRNG (mulberry32): the same sequence for the same seed, so tests and
+ * benchmarks that draw random numbers are reproducible. Not for security.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return function next(): number {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
