@@ -41,14 +41,20 @@ export class UpstreamDispatcher implements ExchangeOwner {
   start(ctx: RequestContext, call: UpstreamCall, hashKey: string): void {
     ctx.call = call;
     call.startMs = performance.now();
-    this.attempt(ctx, call, hashKey);
+    call.hashKey = hashKey;
+    this.attempt(ctx, call, null);
   }
 
-  private attempt(ctx: RequestContext, call: UpstreamCall, hashKey: string): void {
-    const target = call.group.pick(hashKey);
-    if (target === null || (call.triedTarget === target && call.attempts > 0)) {
-      this.sink.problem(ctx, new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE,
-        'No healthy target in upstream "' + call.group.name + '"'), null, false);
+  /**
+   * Picks a target and dispatches. `retryOf` is the error of the previous
+   * attempt: when the balancer has no other target to offer, the client gets
+   * that error (e.g. 502) rather than a 503.
+   */
+  private attempt(ctx: RequestContext, call: UpstreamCall, retryOf: unknown): void {
+    const target = call.group.pick(call.hashKey);
+    if (target === null || (retryOf !== null && call.triedTarget === target)) {
+      this.sink.problem(ctx, retryOf !== null ? mapUpstreamError(retryOf)
+        : new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE, 'No healthy target in upstream "' + call.group.name + '"'), null, false);
       return;
     }
     call.attempts++;
@@ -98,7 +104,7 @@ export class UpstreamDispatcher implements ExchangeOwner {
     if (responseStarted || ctx.aborted) return;
     if (kind === 'connect' && call.attempts < 2 && !(call.body instanceof Readable)
       && call.group.targets.length > 1) {
-      this.attempt(ctx, call, '');
+      this.attempt(ctx, call, err);
       return;
     }
     this.sink.problem(ctx, mapUpstreamError(err), null, false);
@@ -116,10 +122,7 @@ export class UpstreamDispatcher implements ExchangeOwner {
 
   /** Client went away: abort the upstream request and release the target. */
   abort(ctx: RequestContext): void {
-    const call = ctx.call;
-    if (call === null) return;
-    if (call.exchange !== null) call.exchange.abort(new Error('client aborted'));
-    this.release(call);
+    if (ctx.call !== null) this.abortUpstream(ctx.call, new Error('client aborted'));
   }
 
   /** Releases the target and the deadline timer (idempotent). */

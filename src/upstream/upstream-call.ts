@@ -24,6 +24,8 @@ export class UpstreamCall {
   /** performance.now() at dispatch, for the remaining whole-request time. */
   startMs = 0;
   attempts = 0;
+  /** Key for `hash` balancing ('' for other balancers), kept for a retry. */
+  hashKey = '';
   /** Targets already tried (for a retry on another one). */
   triedTarget: Target | null = null;
 
