@@ -54,3 +54,16 @@ export function percentilesMs(histogram: hdr.Histogram): LatencyPercentiles {
     max: max / 1000,
   };
 }
+
+/** Percentiles at which the latency curve is sampled for charts (100 = max). */
+export const CURVE_PERCENTILES: readonly number[] = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100];
+
+/** The latency curve of a µs histogram, ms, at {@link CURVE_PERCENTILES} (empty when the histogram is). */
+export function latencyCurveMs(histogram: hdr.Histogram): { percentile: number; ms: number }[] {
+  if (histogram.totalCount === 0) return [];
+  const max = histogram.maxValue;
+  return CURVE_PERCENTILES.map((p) => ({
+    percentile: p,
+    ms: (p >= 100 ? max : Math.min(histogram.getValueAtPercentile(p), max)) / 1000,
+  }));
+}

@@ -28,7 +28,7 @@ test('scheduler sends at its target rate (2,000 req/s for 1.5 s, within 2%)', as
     assert.equal(r.sent, 3000);
     assert.equal(r.completed, 3000);
     assert.equal(r.unfinished, 0);
-    assert.deepEqual(r.errors, { connect: 0, timeout: 0, status5xx: 0, other: 0 });
+    assert.deepEqual(r.errors, { connect: 0, timeout: 0, status5xx: 0, status4xx: 0, other: 0 });
     assert.ok(Math.abs(r.achievedRate - 2000) / 2000 < 0.02, `achieved ${r.achievedRate} req/s`);
     assert.equal(r.histogram.totalCount, 3000);
     assert.equal(r.naiveHistogram.totalCount, 3000);
@@ -138,6 +138,27 @@ test('method, path, headers and body reach the server', async () => {
     });
     assert.equal(r.completed, 3);
     assert.deepEqual(seen, ['POST /p?q=1 yes hello', 'POST /p?q=1 yes hello', 'POST /p?q=1 yes hello']);
+  } finally {
+    await close(server);
+  }
+});
+
+test('a request list is cycled in order, and 4xx responses are counted', async () => {
+  const seen: string[] = [];
+  const { server, url } = await listen((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => { res.statusCode = req.url === '/missing' ? 404 : 200; res.end(); });
+  });
+  try {
+    const r = await runOpenLoop({
+      url, rate: 200, durationMs: 20, connections: 1,
+      requests: [{ path: '/a' }, { method: 'POST', path: '/missing', body: 'x' }],
+    });
+    assert.equal(r.completed, 4);
+    assert.deepEqual(seen, ['GET /a', 'POST /missing', 'GET /a', 'POST /missing']);
+    assert.equal(r.errors.status4xx, 2);
+    assert.equal(r.errors.status5xx, 0);
   } finally {
     await close(server);
   }

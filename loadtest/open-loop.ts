@@ -31,12 +31,26 @@ export interface OpenLoopOptions {
   headers?: Record<string, string>;
   /** Request body, sent with every request. */
   body?: string | Buffer;
+  /**
+   * Several requests to cycle through (request i is `requests[i % length]`);
+   * when given, `method`/`path`/`headers`/`body` above are ignored.
+   */
+  requests?: OpenLoopRequest[];
   /** Headers/body/connect timeout per request, ms (default 10 000). */
   timeoutMs?: number;
   /** How long to wait for outstanding requests after sending stops, ms (default 5 000). */
   drainTimeoutMs?: number;
   /** Keep per-request latencies in `samples` (memory: 16 bytes per request). */
   keepSamples?: boolean;
+}
+
+/** One request of a cycled request list. */
+export interface OpenLoopRequest {
+  method?: Dispatcher.HttpMethod;
+  /** Path + query. */
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
 }
 
 /** Outcome of one open-loop run. */
@@ -71,7 +85,7 @@ export interface OpenLoopResult {
 class RunState {
   readonly histogram = newLatencyHistogram();
   readonly naiveHistogram = newLatencyHistogram();
-  readonly errors: OpenLoopErrors = { connect: 0, timeout: 0, status5xx: 0, other: 0 };
+  readonly errors: OpenLoopErrors = { connect: 0, timeout: 0, status5xx: 0, status4xx: 0, other: 0 };
   sent = 0;
   completed = 0;
   failed = 0;
@@ -117,6 +131,7 @@ class RequestHandler implements Dispatcher.DispatchHandler {
       run.samples.naive[this.index] = naive;
     }
     if (this.status >= 500) run.errors.status5xx++;
+    else if (this.status >= 400) run.errors.status4xx++;
     run.completed++;
     run.lastDoneAt = now;
     run.settle();
@@ -165,13 +180,13 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     bodyTimeout: timeoutMs,
     connect: { timeout: timeoutMs },
   });
-  const dispatchOptions: Dispatcher.DispatchOptions = {
-    origin: target.origin,
-    method: options.method ?? 'GET',
-    path: options.path ?? target.pathname + target.search,
-    headers: options.headers,
-    body: options.body,
-  };
+  const list: OpenLoopRequest[] = options.requests !== undefined && options.requests.length > 0
+    ? options.requests
+    : [{ method: options.method, path: options.path ?? target.pathname + target.search, headers: options.headers, body: options.body }];
+  const dispatchList: Dispatcher.DispatchOptions[] = list.map((r) => ({
+    origin: target.origin, method: r.method ?? 'GET', path: r.path, headers: r.headers, body: r.body,
+  }));
+  const cycle = dispatchList.length;
 
   const intervalMs = 1000 / rate;
   let next = 0;
@@ -187,7 +202,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
         const dueAt = t0 + next * intervalMs;
         recordLatencyMs(sendLag, now - dueAt);
         run.sent++;
-        pool.dispatch(dispatchOptions, new RequestHandler(run, next, dueAt));
+        pool.dispatch(dispatchList[next % cycle], new RequestHandler(run, next, dueAt));
       }
       if (dueCount > 0) lastSendAt = now;
       if (next >= total) {

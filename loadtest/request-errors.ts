@@ -10,12 +10,14 @@ export interface OpenLoopErrors {
   timeout: number;
   /** Responses with status >= 500. */
   status5xx: number;
+  /** Responses with status 400–499. */
+  status4xx: number;
   /** Anything else (socket reset, parser error, ...). */
   other: number;
 }
 
 /** Classifies a request error by its undici / libuv code. */
-export function classifyError(err: Error & { code?: string }): keyof OpenLoopErrors {
+export function classifyError(err: Error & { code?: string }): 'connect' | 'timeout' | 'other' {
   switch (err.code) {
     case 'ECONNREFUSED': case 'EHOSTUNREACH': case 'ENETUNREACH': case 'ENOTFOUND':
     case 'EADDRNOTAVAIL': case 'UND_ERR_CONNECT_TIMEOUT':

@@ -78,6 +78,19 @@ export class ProcessSet {
     this.procs.length = 0;
   }
 
+  /** Stops one process as `stopAll` does (SIGTERM, then SIGKILL of its group after `graceMs`) and forgets it. */
+  async stop(m: Managed, graceMs = 8000): Promise<void> {
+    if (m.exited() === null) {
+      signal(m.pid, 'SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([m.whenExited, new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
+      clearTimeout(timer);
+    }
+    signal(-m.pid, 'SIGKILL');
+    const i = this.procs.indexOf(m);
+    if (i >= 0) this.procs.splice(i, 1);
+  }
+
   /**
    * Starts a short-lived process (wrk), waits for it to exit and forgets it;
    * resolves with its exit status and output. Tracked while it runs, so

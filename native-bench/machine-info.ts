@@ -41,7 +41,7 @@ export async function machineInfo(repoDir: string): Promise<MachineInfo> {
   const dirty = await runToEnd('git', ['-C', repoDir, 'status', '--porcelain', '--untracked-files=no']).catch(() => null);
   return {
     cpuModel: model === null ? os.cpus()[0]?.model ?? 'unknown' : model[1].trim(),
-    cores: os.availableParallelism(),
+    cores: os.cpus().length,
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
     nginx: await firstLine('nginx', ['-v'], /nginx version:\s*(.+)/),

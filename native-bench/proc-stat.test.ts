@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { coreBusyPercent, parseCoreTicks, parseProcStat, processTree, readCoreTicks, treeCpu } from './proc-stat.js';
+import { coreBusyPercent, parseCoreTicks, parseProcStat, parseVmRssBytes, processTree, readCoreTicks, treeCpu, treeRssBytes } from './proc-stat.js';
 
 test('parseProcStat counts fields after the last parenthesis', () => {
   // comm "(a) b" contains a space and parentheses.
@@ -37,4 +37,13 @@ test('readCoreTicks sees every core of this machine', () => {
   const cores = readCoreTicks();
   assert.ok(cores.length >= 1);
   for (const c of cores) assert.ok(c.total >= c.busy && c.busy >= 0);
+});
+
+test('parseVmRssBytes reads the VmRSS line in KiB; treeRssBytes sums a real tree', () => {
+  assert.equal(parseVmRssBytes('Name:\tnode\nVmPeak:\t 900 kB\nVmRSS:\t  51200 kB\nRssAnon:\t 1 kB\n'), 51200 * 1024);
+  assert.equal(parseVmRssBytes('Name:\tzombie\nState:\tZ\n'), 0);
+  const own = treeRssBytes(process.pid);
+  const mem = process.memoryUsage().rss;
+  // Our own RSS read through /proc is within 20% of what Node reports (it moves between the two reads).
+  assert.ok(own > mem * 0.8 && own < mem * 1.2, `treeRssBytes ${own} vs process rss ${mem}`);
 });

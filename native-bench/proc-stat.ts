@@ -124,3 +124,25 @@ export function coreBusyPercent(before: CoreTicks[], after: CoreTicks[]): number
     return total > 0 ? (100 * (a.busy - b.busy)) / total : 0;
   });
 }
+
+/** Parses the `VmRSS:` line of a /proc/<pid>/status text, in bytes (0 when absent, as for zombies). */
+export function parseVmRssBytes(statusText: string): number {
+  const at = statusText.indexOf('\nVmRSS:');
+  if (at < 0) return 0;
+  const end = statusText.indexOf('\n', at + 7);
+  const kib = parseInt(statusText.slice(at + 7, end < 0 ? undefined : end).trim(), 10);
+  return Number.isFinite(kib) ? kib * 1024 : 0;
+}
+
+/** Resident memory of `root` and all its descendants, summed, in bytes. */
+export function treeRssBytes(root: number): number {
+  let total = 0;
+  for (const s of processTree(root)) {
+    try {
+      total += parseVmRssBytes(readFileSync(`/proc/${s.pid}/status`, 'latin1'));
+    } catch {
+      // the process exited between the listing and the read
+    }
+  }
+  return total;
+}

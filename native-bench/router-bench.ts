@@ -18,63 +18,7 @@ import { compileRouter } from '../src/router/compile-router.js';
 import type { RequestLookup } from '../src/router/types.js';
 import { makeRoute } from '../src/router/router-cases.js';
 import type { RouteConfig } from '../src/config/types.js';
-import { mulberry32 } from '../src/lib/mulberry32.js';
-
-const RESOURCES = [
-  'users', 'orgs', 'teams', 'projects', 'invoices', 'orders', 'products', 'carts', 'payments', 'refunds',
-  'customers', 'subscriptions', 'plans', 'coupons', 'webhooks', 'events', 'files', 'folders', 'comments', 'tags',
-  'shipments',
-];
-const SUBS = ['items', 'history'];
-
-interface Def { method: string; path: string }
-
-/** ~300 REST routes shaped like a real public API. */
-function routeDefs(): Def[] {
-  const defs: Def[] = [
-    { method: 'GET', path: '/v1/health' },
-    { method: 'GET', path: '/v1/status' },
-    { method: 'GET', path: '/v1/users/me' },
-    { method: 'GET', path: '/v1/users/me/settings' },
-    { method: 'GET', path: '/static/*' },
-    { method: 'GET', path: '/docs/*' },
-    { method: 'GET', path: '/v1/orgs/:org/repos/:repo/issues/:n' },
-    { method: 'PATCH', path: '/v1/orgs/:org/repos/:repo/issues/:n' },
-    { method: 'GET', path: '/v1/orgs/:org/repos/:repo/issues/:n/comments' },
-    { method: 'GET', path: '/v1/orgs/:org/repos/:repo/pulls/:n/files' },
-    { method: 'GET', path: '/v1/orgs/:org/repos/:repo/branches/:branch' },
-  ];
-  for (const r of RESOURCES) {
-    defs.push({ method: 'GET', path: `/v1/${r}` }, { method: 'POST', path: `/v1/${r}` });
-    for (const m of ['GET', 'PUT', 'PATCH', 'DELETE']) defs.push({ method: m, path: `/v1/${r}/:id` });
-    for (const s of SUBS) {
-      defs.push({ method: 'GET', path: `/v1/${r}/:id/${s}` }, { method: 'POST', path: `/v1/${r}/:id/${s}` });
-      defs.push({ method: 'GET', path: `/v1/${r}/:id/${s}/:subId` }, { method: 'DELETE', path: `/v1/${r}/:id/${s}/:subId` });
-    }
-  }
-  return defs;
-}
-
-
-interface Lookup { method: string; path: string; kind: string }
-
-function lookups(count: number): Lookup[] {
-  const rnd = mulberry32(42);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
-  const id = (): string => String(1000 + Math.floor(rnd() * 90000));
-  const out: Lookup[] = [];
-  for (let i = 0; i < count; i++) {
-    const x = rnd();
-    const r = pick(RESOURCES);
-    if (x < 0.15) out.push({ method: 'GET', path: pick(['/v1/health', '/v1/status', '/v1/users/me', `/v1/${r}`]), kind: 'static' });
-    else if (x < 0.45) out.push({ method: pick(['GET', 'GET', 'PUT', 'DELETE']), path: `/v1/${r}/${id()}`, kind: 'param' });
-    else if (x < 0.65) out.push({ method: 'GET', path: `/v1/${r}/${id()}/${pick(SUBS)}/${id()}`, kind: 'param' });
-    else if (x < 0.75) out.push({ method: 'GET', path: `/v1/orgs/acme${id()}/repos/web/issues/${id()}`, kind: 'param' });
-    else if (x < 0.85) out.push({ method: 'GET', path: pick(['/static/js/app.js', '/static/css/site.css', '/docs/guide/intro', '/static/img/logo.png']), kind: 'wildcard' });
-    else out.push({ method: 'GET', path: pick([`/v2/${r}/${id()}`, `/v1/unknown/${id()}`, '/favicon.ico', `/v1/${r}/${id()}/nope`]), kind: 'miss' });
-  }
-  return out;
-}
+import { routeDefs, routeLookups } from './micro/route-table.js';
 
 const NO_LOOKUP: RequestLookup = {
   header(): string {
@@ -98,7 +42,7 @@ for (const d of defs) fmw.on(d.method as 'GET', d.path, function handler() {}, {
 
 // why: request paths arrive as fresh flat strings (uWS copies them out of the
 // socket buffer); template-literal cons strings would skew both sides.
-const list = lookups(2000).map((l) => ({ ...l, path: Buffer.from(l.path, 'latin1').toString('latin1') }));
+const list = routeLookups(2000).map((l) => ({ ...l, path: Buffer.from(l.path, 'latin1').toString('latin1') }));
 const params: string[] = [];
 
 // Same answers on both sides (route identity and params), or the comparison is void.

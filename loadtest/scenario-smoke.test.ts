@@ -1,0 +1,50 @@
+// A short smoke run of every scenario (about a second per step): the real
+// upstream, the real gateway (1 worker) and both generators. It checks that
+// the suite works and every number it reports is present and sane; speed is
+// measured by `npm run loadtest`, not asserted here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { ProcessSet } from '../native-bench/bench-procs.js';
+import { runScenario } from './run-scenario.js';
+import { SCENARIOS } from './scenarios/index.js';
+
+const SMOKE_RATES: Record<string, number> = { passthrough: 300, params: 300, 'large-body': 20, 'slow-upstream': 200 };
+
+for (const scenario of SCENARIOS) {
+  test(`smoke: ${scenario.name} runs closed and open loop through a 1-worker gateway`, { timeout: 60_000 }, async () => {
+    const set = new ProcessSet();
+    const runDir = mkdtempSync(join(os.tmpdir(), 'loadtest-smoke-'));
+    chmodSync(runDir, 0o755);
+    try {
+      const rate = SMOKE_RATES[scenario.name] ?? 100;
+      const runs = await runScenario({
+        scenario, modes: ['closed', 'open'], workers: [1], durationS: 1, warmupS: 0.3, rates: [rate],
+        connections: Math.min(scenario.connections, 32), openConnections: 16, set, runDir, clkTck: 100,
+      });
+      assert.deepEqual(runs.map((r) => `${r.mode}/${r.target}`), ['open/direct', 'closed/turnpike', 'open/turnpike']);
+      for (const r of runs) {
+        const errs = Object.values(r.errors).reduce((a, b) => a + b, 0);
+        assert.equal(errs, 0, `${r.mode}/${r.target}: errors ${JSON.stringify(r.errors)}`);
+        assert.ok(r.requests > 0 && r.rps > 0, `${r.mode}/${r.target}: ${r.requests} requests`);
+        assert.ok(r.latency.p50 > 0 && r.latency.p50 <= r.latency.p99 && r.latency.p99 <= r.latency.max, JSON.stringify(r.latency));
+        assert.ok(r.curve.length > 5 && r.curve[r.curve.length - 1].ms === r.latency.max);
+        if (scenario.upstreamDelayMs > 0) assert.ok(r.latency.p50 >= scenario.upstreamDelayMs, `p50 ${r.latency.p50} ms below the upstream delay`);
+      }
+      const [direct, closed, open] = runs;
+      assert.equal(direct.cpuUsPerRequest, null);
+      for (const r of [closed, open]) {
+        assert.ok(r.cpuUsPerRequest !== null && r.cpuUsPerRequest > 0 && Number.isFinite(r.cpuUsPerRequest), `cpu ${r.cpuUsPerRequest}`);
+        assert.ok(r.rssMiB !== null && r.rssMiB > 20, `gateway RSS ${r.rssMiB} MiB (primary + worker)`);
+        assert.ok(r.rpsPerCore !== null && r.rpsPerCore > 0);
+      }
+      assert.ok(Math.abs(open.rps - rate) / rate < 0.25, `open loop completed ${open.rps.toFixed(0)}/s at target ${rate}/s`);
+      assert.ok(open.added !== null);
+    } finally {
+      await set.stopAll(3000);
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  });
+}

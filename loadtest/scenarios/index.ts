@@ -1,0 +1,16 @@
+/** The scenario registry: one line per scenario. */
+import { largeBody } from './large-body.js';
+import { params } from './params.js';
+import { passthrough } from './passthrough.js';
+import { slowUpstream } from './slow-upstream.js';
+import type { Scenario } from './types.js';
+
+/** Every scenario, in the order reports list them. */
+export const SCENARIOS: readonly Scenario[] = [passthrough, params, largeBody, slowUpstream];
+
+/** The scenario called `name`, or an error listing the known names. */
+export function scenarioByName(name: string): Scenario {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (s === undefined) throw new Error(`unknown scenario "${name}"; known: ${SCENARIOS.map((x) => x.name).join(', ')}`);
+  return s;
+}
