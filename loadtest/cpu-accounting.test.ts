@@ -44,9 +44,10 @@ test('/proc CPU accounting sees a child burn ~400 ms of CPU (within ±25%)', asy
     const treeAfter = treeCpu(process.pid).ticks;
     const burned = cpuMs(after, tickMs) - cpuMs(before, tickMs);
     assert.ok(burned >= 300 && burned <= 500, `/proc saw ${burned} ms of CPU, expected 400 ± 100`);
-    // The tree of this test process includes the child, so it grew at least as much.
+    // The tree of this test process includes the child, so it grew at least as
+    // much, give or take two ticks (utime and stime are each rounded to ticks).
     const treeBurned = (treeAfter - treeBefore) * tickMs;
-    assert.ok(treeBurned >= burned && treeBurned <= burned + 250, `tree ${treeBurned} ms vs child ${burned} ms`);
+    assert.ok(treeBurned >= burned - 2 * tickMs && treeBurned <= burned + 250, `tree ${treeBurned} ms vs child ${burned} ms`);
   } finally {
     child.kill('SIGKILL');
   }

@@ -56,7 +56,16 @@ export interface Report {
   /** Syscalls per request (perf stat), empty when perf tracepoints are unavailable. */
   census: Census[];
   configs: Record<string, string>;
+  /** The scenarios run (name and one-line description); absent in older reports. */
+  scenarios?: { name: string; description: string }[];
+  /** What was checked of every proxy's answers before measuring, one line per proxy and scenario. */
+  checks?: string[];
 }
+
+/** Display names of the proxies, for titles. */
+const DISPLAY: Record<string, string> = {
+  turnpike: 'Turnpike', nginx: 'nginx', haproxy: 'HAProxy', 'fast-gateway': 'fast-gateway', 'fastify-http-proxy': '@fastify/http-proxy',
+};
 
 /** Median of a non-empty list. */
 export function median(xs: number[]): number {
@@ -142,6 +151,27 @@ export function formatTables(summary: Summary[], rs: Ratio[]): string {
   return lines.join('\n');
 }
 
+/**
+ * One table of every ratio: a row per scenario, a column per other proxy,
+ * each cell `req/s · CPU µs/req · p99` of Turnpike ÷ that proxy.
+ */
+export function formatRatioMatrix(rs: Ratio[]): string {
+  if (rs.length === 0) return '';
+  const versus = [...new Set(rs.map((r) => r.versus))];
+  const lines = [
+    '| scenario | ' + versus.map((v) => `Turnpike ÷ ${v}: req/s · CPU/req · p99`).join(' | ') + ' |',
+    '|---|' + versus.map(() => '---:|').join(''),
+  ];
+  for (const scenario of [...new Set(rs.map((r) => r.scenario))]) {
+    const cells = versus.map((v) => {
+      const r = rs.find((x) => x.scenario === scenario && x.versus === v);
+      return r === undefined ? '–' : `${f2(r.rps)}× · ${f2(r.cpuPerReq)}× · ${f2(r.p99)}×`;
+    });
+    lines.push(`| ${scenario} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
 /** Runs where other jobs took more than this % of one core are marked noisy. */
 const NOISY_PCT = 25;
 
@@ -163,7 +193,7 @@ export function formatRuns(runs: RunResult[]): string {
 export function formatMarkdown(rep: Report): string {
   const m = rep.machine;
   const out = [
-    '# Proxy benchmark: Turnpike vs nginx' + (rep.summary.some((s) => s.proxy === 'haproxy') ? ' vs HAProxy' : ''),
+    '# Proxy benchmark: ' + [...new Set(rep.summary.map((s) => s.proxy))].map((p) => DISPLAY[p] ?? p).join(' vs '),
     '',
     `Date: ${rep.date}. Machine: ${formatMachine(m)}.`,
     `Turnpike at git ${m.gitCommit}${m.gitDirty ? ' (working tree had uncommitted changes by parallel work)' : ''}, run from dist/.`,
@@ -179,8 +209,11 @@ export function formatMarkdown(rep: Report): string {
     '',
     ...rep.layout.map((l) => `- ${l}`),
     '',
+    ...(rep.scenarios === undefined ? [] : ['## Scenarios', '', ...rep.scenarios.map((s) => `- **${s.name}**: ${s.description}`), '']),
+    ...(rep.checks === undefined ? [] : ['## Response checks (every proxy, before its scenario\'s rounds)', '', ...rep.checks.map((c) => `- ${c}`), '']),
     '## Results (medians over rounds)',
     '',
+    ...(rep.ratios.length === 0 ? [] : ['Turnpike ÷ each proxy (below 1× is better for Turnpike on CPU/req and p99, above 1× on req/s):', '', formatRatioMatrix(rep.ratios), '']),
     formatTables(rep.summary, rep.ratios),
     'Proxy CPU µs/req = (utime+stime of every process of the proxy, from /proc/<pid>/stat, after − before the wrk run) ÷ requests wrk completed. ' +
       'Origin and wrk µs/req are measured the same way (wrk\'s from its reaping shell\'s cutime). Core busy % is per core (cpu0 / cpu1) from /proc/stat over the same window; ' +
@@ -202,11 +235,16 @@ export function formatMarkdown(rep: Report): string {
     '',
     '| proxy | X-Forwarded-For | X-Forwarded-Proto | X-Forwarded-Host | X-Request-Id sent upstream | Host sent upstream | X-Request-Id on response | response headers |',
     '|---|---|---|---|---|---|---|---|',
+    ...(rep.forwarding.length === 0 ? ['| (not checked: no catch-all scenario on the nginx origin was run) | | | | | | | |'] : []),
     ...rep.forwarding.map((f) => `| ${f.proxy} | ${f.upstreamSaw.xff} | ${f.upstreamSaw.xfp} | ${f.upstreamSaw.xfh} | ${f.upstreamSaw.rid} | ${f.upstreamSaw.host} | ${f.responseRequestId || '(none)'} | ${f.responseHeaders.join(', ')} |`),
     '',
     '## Configs (as rendered for this run; templates in native-bench/configs/)',
     '',
   ];
-  for (const [name, text] of Object.entries(rep.configs)) out.push(`### ${name}`, '', '```', text.trimEnd(), '```', '');
+  for (const [name, text] of Object.entries(rep.configs)) {
+    // why: the params configs run to hundreds of lines each; folded, the report stays readable.
+    const lines = text.trimEnd().split('\n').length;
+    out.push(`### ${name}`, '', `<details><summary>${lines} lines</summary>`, '', '```', text.trimEnd(), '```', '', '</details>', '');
+  }
   return out.join('\n');
 }

@@ -7,12 +7,22 @@ import type { ProcessSet } from './bench-procs.js';
 import { coreBusyPercent, parseProcStat, readCoreTicks, treeCpu } from './proc-stat.js';
 import { parseWrkOutput, type WrkResult } from './wrk-output.js';
 
-/** A request scenario: the path sent through the proxy. */
+/** A request scenario: the path sent through the proxy (or the wrk script that makes the requests). */
 export interface Scenario {
   name: string;
+  /** The URL path given to wrk (a script may send other paths). */
   path: string;
   /** Response body size from the origin, bytes. */
   bodyBytes: number;
+  /** wrk Lua script (`-s FILE`) that builds the requests; undefined = plain GETs of `path`. */
+  wrkScriptFile?: string;
+  /** wrk connections for this scenario; undefined = the command line's. */
+  connections?: number;
+}
+
+/** The load settings for `scenario`: `load` with the scenario's connection count, if it has one. */
+export function loadFor(scenario: Scenario, load: LoadOptions): LoadOptions {
+  return scenario.connections === undefined ? load : { ...load, connections: scenario.connections };
 }
 
 /** Load-generator settings. */
@@ -73,23 +83,25 @@ export interface RunResult {
   wrkCommand: string;
 }
 
-/** The wrk argument list for one run. */
-export function wrkArgs(port: number, path: string, load: LoadOptions, durationS: number): string[] {
-  return [`-t${load.threads}`, `-c${load.connections}`, `-d${durationS}s`, '--latency', `http://127.0.0.1:${port}${path}`];
+/** The wrk argument list for one run (`-s script` when a Lua script makes the requests). */
+export function wrkArgs(port: number, path: string, load: LoadOptions, durationS: number, script?: string): string[] {
+  return [`-t${load.threads}`, `-c${load.connections}`, `-d${durationS}s`, '--latency',
+    ...(script === undefined ? [] : ['-s', script]), `http://127.0.0.1:${port}${path}`];
 }
 
 /** The wrk command line as a user would type it. */
-export function wrkCommandLine(port: number, path: string, load: LoadOptions): string {
+export function wrkCommandLine(port: number, path: string, load: LoadOptions, script?: string): string {
   const pin = load.cpus === undefined ? '' : `taskset -c ${load.cpus} `;
-  return pin + 'wrk ' + wrkArgs(port, path, load, load.durationS).join(' ');
+  return pin + 'wrk ' + wrkArgs(port, path, load, load.durationS, script).join(' ');
 }
 
 // why: a shell that has reaped wrk holds wrk's CPU time in its own cutime/cstime,
 // which it prints from /proc/$$/stat; /proc/<wrk pid> is gone once wrk exits.
 const WRK_WRAPPER = 'wrk "$@"; rc=$?; echo "@@STAT $(cat /proc/$$/stat)"; exit $rc';
 
-async function wrk(set: ProcessSet, port: number, path: string, load: LoadOptions, durationS: number): Promise<{ result: WrkResult; cpuTicks: number }> {
-  const r = await set.run('wrk', 'sh', ['-c', WRK_WRAPPER, 'sh', ...wrkArgs(port, path, load, durationS)], { cpus: load.cpus });
+async function wrk(set: ProcessSet, port: number, scenario: Scenario, load: LoadOptions, durationS: number): Promise<{ result: WrkResult; cpuTicks: number }> {
+  const args = wrkArgs(port, scenario.path, load, durationS, scenario.wrkScriptFile);
+  const r = await set.run('wrk', 'sh', ['-c', WRK_WRAPPER, 'sh', ...args], { cpus: load.cpus });
   if (r.status !== '0') throw new Error(`wrk exited ${r.status}:\n${r.output}`);
   const at = r.output.lastIndexOf('@@STAT ');
   const stat = at < 0 ? null : parseProcStat(r.output.slice(at + 7).split('\n')[0]);
@@ -99,13 +111,14 @@ async function wrk(set: ProcessSet, port: number, path: string, load: LoadOption
 /** Warms the proxy up, then measures one wrk run. */
 export async function measureRun(
   set: ProcessSet, proxy: { name: string; port: number; pid: number }, originPid: number,
-  scenario: Scenario, round: number, load: LoadOptions,
+  scenario: Scenario, round: number, commonLoad: LoadOptions,
 ): Promise<RunResult> {
-  if (load.warmupS > 0) await wrk(set, proxy.port, scenario.path, load, load.warmupS);
+  const load = loadFor(scenario, commonLoad);
+  if (load.warmupS > 0) await wrk(set, proxy.port, scenario, load, load.warmupS);
   const p0 = treeCpu(proxy.pid);
   const o0 = treeCpu(originPid);
   const c0 = readCoreTicks();
-  const { result, cpuTicks: wrkTicks } = await wrk(set, proxy.port, scenario.path, load, load.durationS);
+  const { result, cpuTicks: wrkTicks } = await wrk(set, proxy.port, scenario, load, load.durationS);
   const c1 = readCoreTicks();
   const o1 = treeCpu(originPid);
   const p1 = treeCpu(proxy.pid);
@@ -134,6 +147,6 @@ export async function measureRun(
     coreBusyPct: coreBusyPercent(c0, c1),
     otherCpuPct: span > 0 ? Math.max(0, (100 * other) / span) : 0,
     quietBefore: null,
-    wrkCommand: wrkCommandLine(proxy.port, scenario.path, load),
+    wrkCommand: wrkCommandLine(proxy.port, scenario.path, load, scenario.wrkScriptFile),
   };
 }

@@ -1,14 +1,17 @@
 /**
  * The processes of the proxy benchmark: the nginx origin and the proxies
- * under test (Turnpike, nginx, HAProxy), rendered from native-bench/configs/.
+ * under test (Turnpike, nginx, HAProxy rendered from native-bench/configs/
+ * with the scenario's routing; the Node.js peers from native-bench/peers/).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderConfig } from './bench-template.js';
 import { freePort, httpGet, waitServing, type Managed, type ProcessSet } from './bench-procs.js';
+import { PEER_NAMES, startNodePeer, type PeerName } from './peers/peer-procs.js';
+import { CATCH_ALL, haproxyRouting, nginxLocations, peerRoutesJson, turnpikeRoutes, type ProxyRouting } from './route-configs.js';
 
-/** Proxies the benchmark knows, in their default order (A, B, C). */
-export const PROXY_NAMES = ['turnpike', 'nginx', 'haproxy'] as const;
+/** Proxies the benchmark knows, in their default order. */
+export const PROXY_NAMES = ['turnpike', 'nginx', 'haproxy', 'fast-gateway', 'fastify-http-proxy'] as const;
 /** One of {@link PROXY_NAMES}. */
 export type ProxyName = (typeof PROXY_NAMES)[number];
 
@@ -25,6 +28,8 @@ export interface Running {
   /** The rendered config file and its text (for the report). */
   configFile: string;
   configText: string;
+  /** One line describing a Node.js peer's setup (peers only). */
+  description?: string;
 }
 
 /** Where things run and how. */
@@ -41,6 +46,26 @@ export interface TargetOptions {
    * in NODE_OPTIONS.
    */
   nodeArgs?: string[];
+  /** How the proxy routes (default: one catch-all route). */
+  routing?: ProxyRouting;
+  /**
+   * Upstream pool size: Turnpike's `connections` (default 128) and nginx's
+   * idle `keepalive` (default 64). HAProxy has no cap; the peers use 128.
+   */
+  upstreamPool?: number;
+  /** Path polled until it answers 200 with the origin's JSON (default `/`). */
+  probePath?: string;
+  /** Suffix for rendered file names (the scenario), so each scenario's configs stay in the run dir. */
+  tag?: string;
+  /** Directory of the compiled peer scripts (default `<repoDir>/dist/native-bench/peers`). */
+  peerScriptDir?: string;
+}
+
+/** `base.ext` → `base.<tag>.ext`. */
+function tagged(file: string, tag: string | undefined): string {
+  if (tag === undefined) return file;
+  const dot = file.lastIndexOf('.');
+  return `${file.slice(0, dot)}.${tag}${file.slice(dot)}`;
 }
 
 /** The 16 KiB JSON body the origin serves at /big. */
@@ -66,35 +91,52 @@ export async function startOrigin(o: TargetOptions): Promise<Running> {
 
 /** Starts one proxy in front of the origin on `originPort` and waits until it proxies. */
 export async function startProxy(name: ProxyName, originPort: number, o: TargetOptions): Promise<Running> {
+  if ((PEER_NAMES as readonly string[]).includes(name)) return startPeer(name as PeerName, originPort, o);
   const port = await freePort();
-  const vars = { RUN_DIR: o.runDir, UPSTREAM_PORT: originPort, PROXY_PORT: port, ADMIN_PORT: await freePort() };
-  let r: Running;
+  const routing = o.routing ?? CATCH_ALL;
+  const vars = {
+    RUN_DIR: o.runDir, UPSTREAM_PORT: originPort, PROXY_PORT: port, ADMIN_PORT: await freePort(),
+    UPSTREAM_CONNECTIONS: o.upstreamPool ?? 128, KEEPALIVE: o.upstreamPool ?? 64,
+    ROUTES: turnpikeRoutes(routing), LOCATIONS: nginxLocations(routing), ROUTING: haproxyRouting(routing),
+  };
+  const template = name === 'turnpike' ? 'turnpike-proxy.yaml' : name === 'nginx' ? 'nginx-proxy.conf' : 'haproxy-proxy.cfg';
+  const configText = renderConfig(template, vars);
+  const configFile = join(o.runDir, tagged(template, o.tag));
+  writeFileSync(configFile, configText);
+  let proc: Managed;
   if (name === 'turnpike') {
-    const configText = renderConfig('turnpike-proxy.yaml', vars);
-    const configFile = join(o.runDir, 'turnpike-proxy.yaml');
-    writeFileSync(configFile, configText);
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TURNPIKE_') && k !== 'NODE_OPTIONS') env[k] = v;
     env.TURNPIKE_WORKERS = '1';
     env.TURNPIKE_LOG_LEVEL = 'warn';
-    const proc = o.set.start('turnpike', process.execPath, [...(o.nodeArgs ?? []), join(o.repoDir, 'bin/turnpike.js'), 'start', '--config', configFile],
+    proc = o.set.start('turnpike', process.execPath, [...(o.nodeArgs ?? []), join(o.repoDir, 'bin/turnpike.js'), 'start', '--config', configFile],
       { cpus: o.cpus, env, cwd: o.repoDir });
-    r = { name, port, proc, configFile, configText };
   } else if (name === 'nginx') {
-    const configText = renderConfig('nginx-proxy.conf', vars);
-    const configFile = join(o.runDir, 'nginx-proxy.conf');
-    writeFileSync(configFile, configText);
-    const proc = o.set.start('nginx', 'nginx', ['-p', o.runDir, '-c', configFile, '-e', join(o.runDir, 'nginx-proxy-error.log')], { cpus: o.cpus });
-    r = { name, port, proc, configFile, configText };
+    proc = o.set.start('nginx', 'nginx', ['-p', o.runDir, '-c', configFile, '-e', join(o.runDir, 'nginx-proxy-error.log')], { cpus: o.cpus });
   } else {
-    const configText = renderConfig('haproxy-proxy.cfg', vars);
-    const configFile = join(o.runDir, 'haproxy-proxy.cfg');
-    writeFileSync(configFile, configText);
-    const proc = o.set.start('haproxy', 'haproxy', ['-f', configFile, '-db'], { cpus: o.cpus });
-    r = { name, port, proc, configFile, configText };
+    proc = o.set.start('haproxy', 'haproxy', ['-f', configFile, '-db'], { cpus: o.cpus });
   }
-  await waitServing(r.proc, port, '/', '"ok":true', 30000);
-  return r;
+  await waitServing(proc, port, o.probePath ?? '/', '"ok":true', 30000);
+  return { name, port, proc, configFile, configText };
+}
+
+/**
+ * Starts a Node.js peer with the forwarding headers on (the same header work
+ * as the others); with a routing table it gets a routes file in the run dir.
+ */
+async function startPeer(name: PeerName, originPort: number, o: TargetOptions): Promise<Running> {
+  const routes = peerRoutesJson(o.routing ?? CATCH_ALL);
+  let routesFile: string | undefined;
+  if (routes !== null) {
+    routesFile = join(o.runDir, tagged(`${name}-routes.json`, o.tag));
+    writeFileSync(routesFile, routes);
+  }
+  const p = await startNodePeer(name, originPort, {
+    set: o.set, repoDir: o.repoDir, cpus: o.cpus, routesFile, scriptDir: o.peerScriptDir, forwardHeaders: true,
+    probePath: o.probePath, pool: o.upstreamPool,
+  });
+  const configText = `# ${p.description}\n` + (routes === null ? '# (no --routes file: one catch-all route)\n' : `# --routes ${routesFile}:\n${routes}`);
+  return { name, port: p.port, proc: p.proc, configFile: routesFile ?? join(o.runDir, tagged(`${name}.txt`, o.tag)), configText, description: p.description };
 }
 
 /** What the origin saw from one proxy, and what the client got back. */

@@ -7,7 +7,7 @@
  */
 import type { ProcessSet } from './bench-procs.js';
 import { runToEnd } from './bench-procs.js';
-import { wrkArgs, type LoadOptions, type Scenario } from './bench-run.js';
+import { loadFor, wrkArgs, type LoadOptions, type Scenario } from './bench-run.js';
 import { processTree } from './proc-stat.js';
 import { parseWrkOutput } from './wrk-output.js';
 
@@ -62,7 +62,7 @@ export async function syscallCensus(
   const events = ['raw_syscalls:sys_enter', 'context-switches', 'page-faults', ...COUNTED_SYSCALLS.map((s) => `syscalls:sys_enter_${s}`)];
   const perf = set.start('perf', 'perf', ['stat', '-x', ',', '-e', events.join(','), '-p', pids]);
   await new Promise((r) => setTimeout(r, 300)); // let perf attach
-  const w = await set.run('wrk', 'wrk', wrkArgs(proxy.port, scenario.path, load, seconds), { cpus: load.cpus });
+  const w = await set.run('wrk', 'wrk', wrkArgs(proxy.port, scenario.path, loadFor(scenario, load), seconds, scenario.wrkScriptFile), { cpus: load.cpus });
   perf.child.kill('SIGINT');
   await perf.whenExited;
   await new Promise<void>((r) => { if (perf.child.stderr!.closed) r(); else perf.child.stderr!.once('close', () => r()); });

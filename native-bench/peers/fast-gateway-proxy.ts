@@ -35,7 +35,7 @@ import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import gateway from 'fast-gateway';
 import {
-  announceListening, exitOnSignals, ForwardHeaders, parsePeerArgs, POOL_CONNECTIONS, POOL_KEEPALIVE_MS,
+  announceListening, exitOnSignals, ForwardHeaders, parsePeerArgs, POOL_KEEPALIVE_MS,
 } from './peer-cli.js';
 
 type ProxyFactory = NonNullable<gateway.Options<never>['proxyFactory']>;
@@ -49,11 +49,11 @@ const kRequestId = Symbol('requestId');
 type WithId = IncomingMessage & { [kRequestId]?: string };
 
 /** Builds the gateway's route list (see the file comment). */
-function buildRoutes(upstream: string, patterns: string[] | null, forwardHeaders: boolean): gateway.Route[] {
+function buildRoutes(upstream: string, patterns: string[] | null, forwardHeaders: boolean, pool: number): gateway.Route[] {
   const proxyConfig = {
     keepAlive: true,
-    maxSockets: POOL_CONNECTIONS,
-    maxFreeSockets: POOL_CONNECTIONS,
+    maxSockets: pool,
+    maxFreeSockets: pool,
     // why: http.Agent's `timeout` is what closes idle pooled sockets (its
     // keepAliveMsecs is only the TCP keep-alive probe delay).
     timeout: POOL_KEEPALIVE_MS,
@@ -86,7 +86,7 @@ function main(): void {
   const args = parsePeerArgs(process.argv.slice(2));
   let shared: ReturnType<ProxyFactory> | undefined;
   const server = gateway({
-    routes: buildRoutes(args.upstream, args.routes, args.forwardHeaders),
+    routes: buildRoutes(args.upstream, args.routes, args.forwardHeaders, args.pool),
     proxyFactory: (o) => (shared ??= defaultProxyFactory(o)),
   });
   server.start(args.port, '127.0.0.1').then(() => announceListening(args.port), (err: unknown) => {

@@ -27,7 +27,7 @@ import httpProxy from '@fastify/http-proxy';
 import type { HTTPMethods } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import {
-  announceListening, BODY_LIMIT_BYTES, exitOnSignals, ForwardHeaders, parsePeerArgs, POOL_CONNECTIONS,
+  announceListening, BODY_LIMIT_BYTES, exitOnSignals, ForwardHeaders, parsePeerArgs,
   POOL_KEEPALIVE_MS,
 } from './peer-cli.js';
 
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     ...(args.routes === null ? {} : { routes: args.routes }),
     httpMethods: METHODS,
     disableRequestLogging: true,
-    undici: { connections: POOL_CONNECTIONS, pipelining: 1, keepAliveTimeout: POOL_KEEPALIVE_MS },
+    undici: { connections: args.pool, pipelining: 1, keepAliveTimeout: POOL_KEEPALIVE_MS },
     ...(fwd === null ? {} : {
       replyOptions: {
         rewriteRequestHeaders(request, headers) {

@@ -15,6 +15,8 @@ export interface PeerArgs {
   routes: string[] | null;
   /** `--forward-headers`: add X-Forwarded-For/-Proto/-Host and X-Request-Id as Turnpike does. */
   forwardHeaders: boolean;
+  /** `--pool N`: upstream connections per origin (default {@link POOL_CONNECTIONS}). */
+  pool: number;
 }
 
 /** Upstream keep-alive pool size per origin, as Turnpike's default `connections`. */
@@ -29,11 +31,12 @@ export const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
  * throws with a usage line on anything else.
  */
 export function parsePeerArgs(argv: string[]): PeerArgs {
-  const usage = 'usage: --port P --upstream http://HOST:PORT [--routes FILE] [--forward-headers]';
+  const usage = 'usage: --port P --upstream http://HOST:PORT [--routes FILE] [--pool N] [--forward-headers]';
   let port = NaN;
   let upstream = '';
   let routesFile = '';
   let forwardHeaders = false;
+  let pool = POOL_CONNECTIONS;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--forward-headers') { forwardHeaders = true; continue; }
@@ -42,12 +45,14 @@ export function parsePeerArgs(argv: string[]): PeerArgs {
     if (a === '--port') port = Number(v);
     else if (a === '--upstream') upstream = v;
     else if (a === '--routes') routesFile = v;
+    else if (a === '--pool') pool = Number(v);
     else throw new Error(`unknown argument ${a}\n${usage}`);
     i++;
   }
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`bad or missing --port\n${usage}`);
+  if (!Number.isInteger(pool) || pool < 1) throw new Error(`bad --pool (want an integer >= 1)\n${usage}`);
   if (!/^http:\/\/[^/]+\/?$/.test(upstream)) throw new Error(`bad or missing --upstream (want http://host:port)\n${usage}`);
-  return { port, upstream: upstream.replace(/\/$/, ''), routes: routesFile === '' ? null : readRoutes(routesFile), forwardHeaders };
+  return { port, upstream: upstream.replace(/\/$/, ''), routes: routesFile === '' ? null : readRoutes(routesFile), forwardHeaders, pool };
 }
 
 /** Reads a JSON array of `{ path }` route patterns. */

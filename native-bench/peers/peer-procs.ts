@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitServing, type Managed, type ProcessSet } from '../bench-procs.js';
-import { readRoutes } from './peer-cli.js';
+import { POOL_CONNECTIONS, readRoutes } from './peer-cli.js';
 
 /** Node.js peers the benchmark knows. */
 export const PEER_NAMES = ['fast-gateway', 'fastify-http-proxy'] as const;
@@ -29,6 +29,8 @@ export interface PeerOptions {
   forwardHeaders?: boolean;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Upstream connections per origin (default 128, as Turnpike's `connections`). */
+  pool?: number;
   /**
    * Path polled until it answers 200 (default `/`, or with `routesFile` the
    * first route with params filled in).
@@ -62,13 +64,15 @@ export async function startNodePeer(name: PeerName, upstreamPort: number, o: Pee
   const args = [...(o.nodeArgs ?? []), script, '--port', String(port), '--upstream', `http://127.0.0.1:${upstreamPort}`];
   if (o.routesFile !== undefined) args.push('--routes', o.routesFile);
   if (forwardHeaders) args.push('--forward-headers');
+  const pool = o.pool ?? POOL_CONNECTIONS;
+  args.push('--pool', String(pool));
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_OPTIONS') env[k] = v;
   const proc = o.set.start(name, process.execPath, args, { cpus: o.cpus, env, cwd: o.repoDir });
   const routes = o.routesFile === undefined ? null : readRoutes(o.routesFile);
   const probe = o.probePath ?? (routes === null ? '/' : samplePath(routes[0]));
   await waitServing(proc, port, probe, '', 20000);
-  return { name, port, proc, description: describePeer(name, o.repoDir, routes, forwardHeaders) };
+  return { name, port, proc, description: describePeer(name, o.repoDir, routes, forwardHeaders, pool) };
 }
 
 /** A concrete path matching a find-my-way pattern: `:param` -> `1`, `*` -> `x`. */
@@ -77,17 +81,17 @@ export function samplePath(pattern: string): string {
 }
 
 /** The one-line configuration summary of a peer. */
-export function describePeer(name: PeerName, repoDir: string, routes: string[] | null, forwardHeaders: boolean): string {
+export function describePeer(name: PeerName, repoDir: string, routes: string[] | null, forwardHeaders: boolean, pool = POOL_CONNECTIONS): string {
   const routing = routes === null ? 'one catch-all route' : `${routes.length} routes`;
   const headers = forwardHeaders ? 'X-Forwarded-For/-Proto/-Host + X-Request-Id added' : 'no X-Forwarded-For/-Proto or X-Request-Id';
   if (name === 'fast-gateway') {
     return `fast-gateway ${version(repoDir, 'fast-gateway')} (restana ${version(repoDir, 'restana')}, fast-proxy-lite `
-      + `${version(repoDir, 'fast-proxy-lite')}), 1 process; upstream: node http.Agent keep-alive, maxSockets 128, `
+      + `${version(repoDir, 'fast-proxy-lite')}), 1 process; upstream: node http.Agent keep-alive, maxSockets ${pool}, `
       + `idle 300 s, shared by all routes; ${routing} (0http sequential router); ${headers}`;
   }
   return `fastify ${version(repoDir, 'fastify')} + @fastify/http-proxy ${version(repoDir, '@fastify/http-proxy')} `
     + `(reply-from ${version(repoDir, '@fastify/reply-from')}, undici ${version(repoDir, 'undici')}), 1 process, logger off; `
-    + `upstream: undici Agent, 128 connections, pipelining 1, keepAliveTimeout 300 s; ${routing} (find-my-way); `
+    + `upstream: undici Agent, ${pool} connections, pipelining 1, keepAliveTimeout 300 s; ${routing} (find-my-way); `
     + `bodies streamed; ${headers}`;
 }
 
