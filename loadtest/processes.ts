@@ -5,7 +5,7 @@
  * sampling of the gateway's CPU and memory.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { freePort, httpGet, type Managed, type ProcessSet } from '../native-bench/bench-procs.js';
@@ -65,7 +65,7 @@ export interface GatewayProc {
 /** Where and how to start the gateway. */
 export interface GatewayOptions {
   set: ProcessSet;
-  /** Template name in config/loadtest/. */
+  /** Template name in config/loadtest/, or an absolute path to a template. */
   configFile: string;
   upstreamPort: number;
   workers: number;
@@ -81,9 +81,10 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayProc> {
   const repo = repoRoot();
   const port = await freePort();
   const adminPort = await freePort();
-  const template = readFileSync(join(repo, 'config', 'loadtest', o.configFile), 'utf8');
+  const templatePath = isAbsolute(o.configFile) ? o.configFile : join(repo, 'config', 'loadtest', o.configFile);
+  const template = readFileSync(templatePath, 'utf8');
   const text = renderTemplate(template, { PORT: port, ADMIN_PORT: adminPort, UPSTREAM_PORT: o.upstreamPort });
-  const configFile = join(o.runDir, o.configFile);
+  const configFile = join(o.runDir, `${basename(templatePath, '.yaml')}-${port}.yaml`);
   writeFileSync(configFile, text);
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TURNPIKE_') && k !== 'NODE_OPTIONS') env[k] = v;

@@ -2,11 +2,12 @@
 import { largeBody } from './large-body.js';
 import { params } from './params.js';
 import { passthrough } from './passthrough.js';
+import { ratelimit } from './ratelimit.js';
 import { slowUpstream } from './slow-upstream.js';
 import type { Scenario } from './types.js';
 
 /** Every scenario, in the order reports list them. */
-export const SCENARIOS: readonly Scenario[] = [passthrough, params, largeBody, slowUpstream];
+export const SCENARIOS: readonly Scenario[] = [passthrough, params, largeBody, slowUpstream, ratelimit];
 
 /** The scenario called `name`, or an error listing the known names. */
 export function scenarioByName(name: string): Scenario {

@@ -2,6 +2,7 @@ import { loadConfig } from '../config/index.js';
 import { startDemoServices } from '../demo/demo-services.js';
 import { compileRouter, formatRouteTable } from '../router/index.js';
 import { runPrimary } from '../process/primary.js';
+import { watchRateLimitStore } from '../policies/rate-limit/store-watch.js';
 
 /**
  * `turnpike start`: runs the cluster primary (which forks the workers and the
@@ -17,7 +18,7 @@ export async function startCommand(configPath: string, demo: boolean): Promise<n
       msg: 'demo services listening', services: services.map((s) => `${s.name}@127.0.0.1:${s.port}`),
     }) + '\n');
   }
-  await runPrimary({
+  const primary = await runPrimary({
     configPath,
     loadConfig: (path) => loadConfig(path),
     // A host-wide sysctl: operators who manage sysctls themselves turn this off.
@@ -27,5 +28,6 @@ export async function startCommand(configPath: string, demo: boolean): Promise<n
       table: formatRouteTable(compileRouter(config.routes)).split('\n'),
     }),
   });
+  watchRateLimitStore(primary.currentConfig(), primary.readinessDetails, primary.logger);
   return new Promise<number>(() => { /* the primary exits the process */ });
 }

@@ -101,22 +101,26 @@ test('a full config normalises exactly', () => {
         name: 'get-user', index: 0,
         match: { path: '/users/:id', methods: ['GET', 'POST'], host: 'api.example.com', headers: { 'x-client': 'mobile' }, query: { beta: '1' } },
         upstream: 'users', split: null, sticky: null, rewrite: '/v1/users/:id', stripPrefix: null, preserveHost: true,
-        timeout: { connectMs: 2000, headersMs: 2000, requestMs: 2000 },
+        timeout: { connectMs: 2000, headersMs: 2000, requestMs: 2000 }, rateLimit: [],
       },
       {
         name: 'orders-canary', index: 1,
         match: { path: '/orders/*', methods: null, host: '*.example.com', headers: {}, query: {} },
         upstream: null, split: [{ upstream: 'orders-v1', weight: 90 }, { upstream: 'orders-v2', weight: 10 }],
         sticky: 'header:x-user-id', rewrite: '/api/orders/*', stripPrefix: null, preserveHost: false,
-        timeout: { connectMs: 1000, headersMs: 30_000, requestMs: 0 },
+        timeout: { connectMs: 1000, headersMs: 30_000, requestMs: 0 }, rateLimit: [],
       },
       {
         name: 'route-2', index: 2,
         match: { path: '/api/*', methods: null, host: null, headers: {}, query: {} },
         upstream: 'users', split: null, sticky: null, rewrite: null, stripPrefix: '/api', preserveHost: false,
-        timeout: { connectMs: 5000, headersMs: 10_000, requestMs: 10_000 },
+        timeout: { connectMs: 5000, headersMs: 10_000, requestMs: 10_000 }, rateLimit: [],
       },
     ],
+    redis: { url: null, commandTimeoutMs: 100, instances: 1 },
+    rateLimits: [],
+    globalRateLimits: [],
+    rateLimitConsumerHeader: 'x-api-key',
     source: file,
   };
   assert.deepStrictEqual(loadConfig(file, {}), expected);
@@ -132,6 +136,10 @@ test('an empty file is all defaults', () => {
     admin: { host: '127.0.0.1', port: 9901 },
     upstreams: {},
     routes: [],
+    redis: { url: null, commandTimeoutMs: 100, instances: 1 },
+    rateLimits: [],
+    globalRateLimits: [],
+    rateLimitConsumerHeader: 'x-api-key',
     source: join(dir, 'empty.yaml'),
   });
   const emptySections = parseConfig('server:\nadmin:\nupstreams:\n  # none yet\nroutes:\n', join(dir, 'empty.yaml'), {});
@@ -144,6 +152,7 @@ test('a minimal route and upstream get every default', () => {
   assert.deepStrictEqual(config.routes[0], {
     name: 'route-0', index: 0, match: { path: '/', methods: null, host: null, headers: {}, query: {} },
     upstream: 'a', split: null, sticky: null, rewrite: null, stripPrefix: null, preserveHost: false, timeout: defaultTimeouts,
+    rateLimit: [],
   });
   assert.equal(config.source, resolve('min.yaml'));
   assert.equal(DEFAULTS.requestMs, 60_000);
@@ -198,6 +207,7 @@ test('ENV_VARS documents every variable the loader reads', () => {
   assert.deepStrictEqual(names, [
     'TURNPIKE_CONFIG', 'TURNPIKE_HOST', 'TURNPIKE_PORT', 'TURNPIKE_WORKERS', 'TURNPIKE_ADMIN_HOST', 'TURNPIKE_ADMIN_PORT',
     'TURNPIKE_LOG_LEVEL', 'TURNPIKE_GRACE_PERIOD', 'TURNPIKE_MAX_BODY_SIZE', 'TURNPIKE_MAX_HEADER_SIZE',
+    'REDIS_URL', 'TURNPIKE_REDIS_URL',
   ]);
   for (const v of ENV_VARS) assert.ok(v.description.length > 10, v.name);
   // Every override variable is read: an invalid value for each one is reported.

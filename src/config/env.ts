@@ -26,6 +26,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'TURNPIKE_GRACE_PERIOD', description: 'Shutdown grace period, e.g. 30s (server.gracePeriod, default 30s).' },
   { name: 'TURNPIKE_MAX_BODY_SIZE', description: 'Largest request body, e.g. 10mb; 0 = unlimited (server.maxBodySize, default 10mb).' },
   { name: 'TURNPIKE_MAX_HEADER_SIZE', description: 'Largest total request headers, e.g. 16kb (server.maxHeaderSize, default 16kb).' },
+  { name: 'REDIS_URL', description: 'Redis for shared rate limits: redis://host:port[/db] or redis+cluster://h1:p1,h2:p2 (redis.url; default none = per-worker limits).' },
+  { name: 'TURNPIKE_REDIS_URL', description: 'Same as REDIS_URL, and wins over it.' },
 ];
 
 /** Values taken from the environment, already parsed (durations in ms, sizes in bytes). */
@@ -39,6 +41,7 @@ export interface EnvOverrides {
   gracePeriodMs?: number;
   maxBodyBytes?: number;
   maxHeaderBytes?: number;
+  redisUrl?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -93,6 +96,13 @@ export function readEnvOverrides(env: NodeJS.ProcessEnv, issues: ConfigIssue[]):
     if (bytes === null) bad(name, SIZE_HINT, v);
     else out[key] = bytes;
   }
+  // TURNPIKE_REDIS_URL wins over the conventional REDIS_URL; each is checked.
+  for (const name of ['REDIS_URL', 'TURNPIKE_REDIS_URL']) {
+    const v = get(name);
+    if (v === undefined) continue;
+    if (/^(?:redis|rediss|redis\+cluster):\/\/\S+$/.test(v)) out.redisUrl = v;
+    else bad(name, 'must be redis://host:port[/db] or redis+cluster://host:port,host:port', v);
+  }
   return out;
 }
 
@@ -113,4 +123,5 @@ export function applyEnvOverrides(config: GatewayConfig, o: EnvOverrides): void 
   if (o.maxHeaderBytes !== undefined) s.maxHeaderBytes = o.maxHeaderBytes;
   if (o.adminHost !== undefined) config.admin.host = o.adminHost;
   if (o.adminPort !== undefined) config.admin.port = o.adminPort;
+  if (o.redisUrl !== undefined) config.redis.url = o.redisUrl;
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type {
-  ActiveHealthCheckConfig, GatewayConfig, RouteConfig, RouteTimeouts, ServerConfig, UpstreamConfig,
+  ActiveHealthCheckConfig, GatewayConfig, RateLimitConfig, RouteConfig, RouteTimeouts, ServerConfig, UpstreamConfig,
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -59,7 +59,16 @@ export const DEFAULTS = {
   headersMs: 30_000,
   /** route timeout.request: 60s. */
   requestMs: 60_000,
+  /** redis.commandTimeout: 100ms. */
+  redisCommandTimeoutMs: 100,
+  /** rateLimits[].window: 1m. */
+  rateLimitWindowMs: 60_000,
+  /** rateLimitConsumerHeader. */
+  rateLimitConsumerHeader: 'x-api-key',
 } as const;
+
+/** Nominal length of a quota period, ms (the real one follows the calendar). */
+const PERIOD_MS = { day: 86_400_000, month: 30 * 86_400_000 } as const;
 
 // The input was validated against the schema, so field access is untyped here on purpose.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -85,7 +94,38 @@ export function normalise(data: Obj | null, source: string): GatewayConfig {
     admin: { host: admin.host ?? DEFAULTS.adminHost, port: admin.port ?? DEFAULTS.adminPort },
     upstreams,
     routes,
+    redis: normaliseRedis(doc.redis ?? {}),
+    rateLimits: ((doc.rateLimits ?? []) as Obj[]).map(normaliseRateLimit),
+    globalRateLimits: refs(doc.globalRateLimits),
+    rateLimitConsumerHeader: String(doc.rateLimitConsumerHeader ?? DEFAULTS.rateLimitConsumerHeader).toLowerCase(),
     source,
+  };
+}
+
+function refs(v: unknown): string[] {
+  return v === undefined || v === null ? [] : typeof v === 'string' ? [v] : [...(v as string[])];
+}
+
+function normaliseRedis(r: Obj): GatewayConfig['redis'] {
+  return {
+    url: r.url ?? null,
+    commandTimeoutMs: r.commandTimeout === undefined ? DEFAULTS.redisCommandTimeoutMs : parseDuration(r.commandTimeout),
+    instances: r.instances ?? 1,
+  };
+}
+
+function normaliseRateLimit(l: Obj): RateLimitConfig {
+  const algorithm = l.algorithm ?? 'token-bucket';
+  const period = algorithm === 'quota' ? (l.period as 'day' | 'month') : null;
+  return {
+    name: l.name,
+    key: (typeof l.key === 'string' ? [l.key] : (l.key as string[])).map(lowerKeySource),
+    limit: l.limit,
+    windowMs: period !== null ? PERIOD_MS[period] : l.window === undefined ? DEFAULTS.rateLimitWindowMs : parseDuration(l.window),
+    burst: l.burst ?? l.limit,
+    algorithm,
+    period,
+    onRedisFailure: l.onRedisFailure ?? 'local',
   };
 }
 
@@ -164,6 +204,7 @@ function normaliseRoute(r: Obj, index: number): RouteConfig {
     stripPrefix: r.stripPrefix ?? null,
     preserveHost: r.preserveHost ?? false,
     timeout: normaliseTimeout(r.timeout),
+    rateLimit: refs(r.rateLimit),
   };
 }
 

@@ -30,6 +30,8 @@ export function checkSemantics(data: unknown, issues: IssueList): void {
   const upstreams = isObj(data.upstreams) ? data.upstreams : {};
   if (isObj(data.server)) checkServer(data.server, issues);
   for (const [name, up] of Object.entries(upstreams)) if (isObj(up)) checkUpstream(name, up, issues);
+  const limits = checkRateLimits(data.rateLimits, issues);
+  checkLimitRefs(data.globalRateLimits, ['globalRateLimits'], limits, issues);
   if (!Array.isArray(data.routes)) return;
   const names = new Map<string, number>();
   const signatures = new Map<string, number>();
@@ -41,12 +43,44 @@ export function checkSemantics(data: unknown, issues: IssueList): void {
     if (first !== undefined) issues.add([...at, 'name'], `duplicate route name "${name}" (also ${displayPath(['routes', first])})`);
     else names.set(name, i);
     checkRouteTargets(route, at, upstreams, issues);
+    checkLimitRefs(route.rateLimit, [...at, 'rateLimit'], limits, issues);
     if (!isObj(route.match) || typeof route.match.path !== 'string') return;
     checkRoutePaths(route, route.match.path, at, issues);
     const sig = signature(route.match);
     const dup = signatures.get(sig);
     if (dup !== undefined) issues.add([...at, 'match'], `duplicates ${displayPath(['routes', dup])} (same host, methods, path, headers and query)`);
     else signatures.set(sig, i);
+  });
+}
+
+/** Unique names; quota needs a period and no window/burst; the others no period. Returns the defined names. */
+function checkRateLimits(list: unknown, issues: IssueList): Set<string> {
+  const names = new Set<string>();
+  if (!Array.isArray(list)) return names;
+  list.forEach((l: unknown, i: number) => {
+    if (!isObj(l)) return;
+    const at: ConfigPath = ['rateLimits', i];
+    if (typeof l.name === 'string') {
+      if (names.has(l.name)) issues.add([...at, 'name'], `duplicate rate limit name "${l.name}"`);
+      names.add(l.name);
+    }
+    const quota = l.algorithm === 'quota';
+    if (quota && l.period === undefined) issues.add([...at, 'period'], 'is required for algorithm quota (day or month)');
+    if (quota && l.window !== undefined) issues.add([...at, 'window'], 'does not apply to algorithm quota (it counts per calendar period)');
+    if (!quota && l.period !== undefined) issues.add([...at, 'period'], 'only applies to algorithm quota');
+    if (l.burst !== undefined && l.algorithm !== undefined && l.algorithm !== 'token-bucket') issues.add([...at, 'burst'], 'only applies to algorithm token-bucket');
+    if (l.window !== undefined && tryParseDuration(l.window) === 0) issues.add([...at, 'window'], 'must be more than 0');
+  });
+  return names;
+}
+
+/** Every referenced limit exists. */
+function checkLimitRefs(v: unknown, at: ConfigPath, limits: Set<string>, issues: IssueList): void {
+  const list = typeof v === 'string' ? [v] : Array.isArray(v) ? v : [];
+  list.forEach((name: unknown, i: number) => {
+    if (typeof name !== 'string' || limits.has(name)) return;
+    const known = limits.size > 0 ? `defined: ${[...limits].join(', ')}` : 'no rateLimits are defined';
+    issues.add(typeof v === 'string' ? at : [...at, i], `unknown rate limit "${name}" (${known})`);
   });
 }
 

@@ -8,8 +8,42 @@ export interface GatewayConfig {
   admin: AdminConfig;
   upstreams: Record<string, UpstreamConfig>;
   routes: RouteConfig[];
+  /** Shared rate-limit state (url null = in-process limits). */
+  redis: RedisConfig;
+  /** Named rate limits and quotas, in config order. */
+  rateLimits: RateLimitConfig[];
+  /** Names of the limits every route applies before its own. */
+  globalRateLimits: string[];
+  /** Header naming the consumer for rate-limit key `consumer` (lower-case). */
+  rateLimitConsumerHeader: string;
   /** Where the config came from (absolute path), for messages. */
   source: string;
+}
+
+/** Where rate-limit state is shared. */
+export interface RedisConfig {
+  /** redis://… or redis+cluster://…; null = none (limits per worker). */
+  url: string | null;
+  /** Per Redis call, ms, before the limit's onRedisFailure applies. */
+  commandTimeoutMs: number;
+  /** Gateway instances sharing the Redis (sizes the local fallback). */
+  instances: number;
+}
+
+/** One named rate limit or quota. */
+export interface RateLimitConfig {
+  name: string;
+  /** Key parts, in order: 'ip', 'route', 'consumer' or 'header:<lower-case name>'. */
+  key: string[];
+  limit: number;
+  /** Window for token-bucket and sliding-window, ms (quota: the period's nominal length). */
+  windowMs: number;
+  /** token-bucket burst (requests at once from a full bucket). */
+  burst: number;
+  algorithm: 'token-bucket' | 'sliding-window' | 'quota';
+  /** quota's calendar period (UTC); null for the others. */
+  period: 'day' | 'month' | null;
+  onRedisFailure: 'local' | 'allow' | 'deny';
 }
 
 /** The public listener and its limits. */
@@ -109,6 +143,8 @@ export interface RouteConfig {
   stripPrefix: string | null;
   preserveHost: boolean;
   timeout: RouteTimeouts;
+  /** Rate-limit names for this route (after the global ones); [] when none. */
+  rateLimit: string[];
 }
 
 /** Match criteria of a route. */

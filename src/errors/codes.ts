@@ -13,6 +13,8 @@ export const ErrorCodes = {
   UPSTREAM_UNAVAILABLE: { code: 'upstream_unavailable', status: 503, title: 'No healthy upstream target' },
   UPSTREAM_BODY_BACKLOG: { code: 'upstream_body_backlog', status: 503, title: 'The upstream is not accepting the request body fast enough' },
   UPSTREAM_TIMEOUT: { code: 'upstream_timeout', status: 504, title: 'The upstream did not answer in time' },
+  RATE_LIMITED: { code: 'rate_limited', status: 429, title: 'Too many requests' },
+  RATE_LIMIT_UNAVAILABLE: { code: 'rate_limit_unavailable', status: 503, title: 'The rate-limit store is unavailable' },
   SHUTTING_DOWN: { code: 'shutting_down', status: 503, title: 'The gateway is shutting down' },
   INTERNAL: { code: 'internal_error', status: 500, title: 'Internal gateway error' },
 } as const;

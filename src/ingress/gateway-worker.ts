@@ -8,6 +8,9 @@ import type { GatewayWorker, StartGatewayWorker } from './contract.js';
 import { RequestHandler, type RequestObserver } from './request-handler.js';
 import { createLogger } from '../observability/logger.js';
 import { WorkerObserver } from '../observability/worker-observer.js';
+import { workerMetrics } from '../observability/metrics.js';
+import { compilePolicies } from '../policies/chain.js';
+import { Registry } from 'prom-client';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
@@ -41,6 +44,8 @@ export interface WorkerOptions {
   observer?: RequestObserver | null;
   /** Called when a target's health changes (logs/metrics). */
   onTargetHealth?: (upstream: string, target: string, available: boolean, reason: string) => void;
+  /** Where policies register their metrics (default: a registry of this worker's own). */
+  metricsRegistry?: Registry;
 }
 
 /**
@@ -70,7 +75,13 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
       }),
     }));
   }
-  const handler = new RequestHandler(config, router, groups, options.observer ?? null);
+  const policyLogger = createLogger(config.server.logLevel, { role: 'worker', component: 'policies' });
+  const policies = compilePolicies(config, {
+    workers: config.server.workers, logger: policyLogger, registry: options.metricsRegistry ?? new Registry(), now: Date.now,
+  });
+  await policies.ready();
+  const handler = new RequestHandler(config, router, groups, options.observer ?? null, policies.chains,
+    (name, err) => policyLogger.error({ policy: name, err: err instanceof Error ? err.message : String(err) }, 'policy onLog failed'));
   const app = uws.App();
   app.any('/*', handler.handle);
 
@@ -109,6 +120,7 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
     const abandoned = handler.inflightCount;
     app.close();
     await Promise.all([...groups.values()].map((g) => g.close()));
+    await policies.close();
     return abandoned;
   }
 
@@ -127,6 +139,7 @@ export const startGatewayWorker: StartGatewayWorker = (config) => {
   const observer = new WorkerObserver(config, createLogger(config.server.logLevel, { role: 'worker' }));
   return startWorker(config, {
     observer,
+    metricsRegistry: workerMetrics().registry,
     onTargetHealth: (upstream, target, available, reason) => observer.targetHealth(upstream, target, available, reason),
   });
 };

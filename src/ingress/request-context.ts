@@ -51,10 +51,27 @@ export class RequestContext implements RequestLookup {
   readonly params: string[] = [];
   /** The upstream side of the exchange, once dispatched (typed slot). */
   call: UpstreamCall | null = null;
+  /**
+   * Response header names and values that policies add (index-aligned pairs
+   * in one array, e.g. RateLimit fields); written on the upstream response
+   * and on problem responses. Null until a policy adds one.
+   */
+  responseHeaders: string[] | null = null;
+  /** An access-phase policy is still deciding (asynchronously); dispatch waits for it. */
+  gated = false;
+  /** The upstream call prepared while `gated` (started when the gate opens). */
+  pendingCall: UpstreamCall | null = null;
+  pendingHashKey = '';
   private queryParsed: URLSearchParams | null = null;
 
   constructor(res: HttpResponse) {
     this.res = res;
+  }
+
+  /** Adds a response header (policies). */
+  addResponseHeader(name: string, value: string): void {
+    if (this.responseHeaders === null) this.responseHeaders = [name, value];
+    else this.responseHeaders.push(name, value);
   }
 
   /** RequestLookup: header value by lower-case name, '' when absent. */

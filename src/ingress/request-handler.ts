@@ -14,6 +14,7 @@ import { readRequest, RequestContext } from './request-context.js';
 import type { ResponseSink } from './response-sink.js';
 import { normalisePeerAddress, TrustedProxies } from './trusted-proxies.js';
 import { RequestIdGenerator } from './request-id.js';
+import { runAccess, runLog, type RouteChain } from '../policies/chain.js';
 
 /** Per-request accounting hooks (metrics); implemented in observability/. */
 export interface RequestObserver extends UpstreamObserver {
@@ -59,9 +60,18 @@ export class RequestHandler implements ResponseSink {
   private readonly maxHeader: number;
   private readonly bufferBody: number;
   private onIdle: (() => void) | null = null;
+  /** Per route index: its compiled policy chain (null when no route has policies). */
+  private readonly chains: readonly RouteChain[] | null;
+  /** Reports a policy that threw in onLog (logging lives in observability/). */
+  private readonly onPolicyError: (name: string, err: unknown) => void;
 
-  constructor(config: GatewayConfig, router: Router, groups: Map<string, UpstreamGroup>, observer: RequestObserver | null) {
+  constructor(
+    config: GatewayConfig, router: Router, groups: Map<string, UpstreamGroup>, observer: RequestObserver | null,
+    chains: readonly RouteChain[] | null = null, onPolicyError: (name: string, err: unknown) => void = ignorePolicyError,
+  ) {
     this.router = router;
+    this.chains = chains !== null && chains.some((c) => c.access !== null || c.onLog !== null) ? chains : null;
+    this.onPolicyError = onPolicyError;
     this.groups = groups;
     this.routeGroups = config.routes.map((r) => (r.upstream === null ? null : groups.get(r.upstream)!));
     this.routeSticky = config.routes.map((r) => keySpec(r.sticky));
@@ -116,6 +126,16 @@ export class RequestHandler implements ResponseSink {
 
   private proxy(ctx: RequestContext, route: CompiledRoute): void {
     ctx.routeIndex = route.index;
+    const access = this.chains === null ? null : this.chains[route.index].access;
+    if (access !== null) {
+      const verdict = runAccess(access, ctx);
+      if (verdict !== undefined) {
+        // A body the client is still sending was never read: close after answering.
+        if (!(verdict instanceof Promise)) return this.problem(ctx, verdict, null, hasBody(ctx));
+        ctx.gated = true;
+        verdict.then((err) => this.gateDone(ctx, err), (err: unknown) => this.gateDone(ctx, new GatewayError(ErrorCodes.INTERNAL, undefined, { cause: err })));
+      }
+    }
     const upstreamName = route.upstream ?? pickSplit(route, stickyValue(ctx, this.routeSticky[route.index]), Math.random());
     const group = this.routeGroups[route.index] ?? this.groups.get(upstreamName)!;
     const path = buildUpstreamPath(route, ctx.params, ctx.path, ctx.query);
@@ -125,14 +145,14 @@ export class RequestHandler implements ResponseSink {
     const cl = ctx.contentLength;
     const chunked = ctx.transferEncoding !== '';
     if (cl <= 0 && !chunked) {
-      this.dispatcher.start(ctx, call, hashKey);
+      this.startCall(ctx, call, hashKey);
     } else if (!chunked && cl <= this.bufferBody) {
       readBuffered(this, ctx, call, hashKey, new BufferedBody(cl));
     } else {
       const body = new StreamedBody(ctx);
       call.body = body;
       ctx.res.onData((chunk, isLast) => this.onBodyChunk(ctx, body, chunk, isLast));
-      this.dispatcher.start(ctx, call, hashKey);
+      this.startCall(ctx, call, hashKey);
     }
   }
 
@@ -161,7 +181,34 @@ export class RequestHandler implements ResponseSink {
   startBuffered(ctx: RequestContext, call: UpstreamCall, hashKey: string, body: BufferedBody): void {
     if (!body.complete()) return this.problem(ctx, ERR_BODY_SHORT, null, true);
     call.body = body.data;
-    this.dispatcher.start(ctx, call, hashKey);
+    this.startCall(ctx, call, hashKey);
+  }
+
+  /** Dispatches now, or parks the call until an asynchronous policy decision opens the gate. */
+  private startCall(ctx: RequestContext, call: UpstreamCall, hashKey: string): void {
+    if (!ctx.gated) return this.dispatcher.start(ctx, call, hashKey);
+    ctx.pendingCall = call;
+    ctx.pendingHashKey = hashKey;
+  }
+
+  /** An asynchronous access phase finished: answer its problem, or start the parked call. */
+  private gateDone(ctx: RequestContext, err: GatewayError | undefined): void {
+    ctx.gated = false;
+    const call = ctx.pendingCall;
+    ctx.pendingCall = null;
+    const body = call === null ? null : call.body;
+    if (ctx.aborted || ctx.finished) {
+      if (body instanceof StreamedBody) body.destroy();
+      return;
+    }
+    if (err !== undefined) {
+      if (body instanceof StreamedBody) body.destroy();
+      // The body may be unread (buffered bodies still arriving, streamed ones dropped): close.
+      this.problem(ctx, err, null, hasBody(ctx));
+      return;
+    }
+    // A buffered body still arriving calls startCall itself when complete.
+    if (call !== null) this.dispatcher.start(ctx, call, ctx.pendingHashKey);
   }
 
   /** ResponseSink: writes a problem+json answer unless one was already sent. */
@@ -189,6 +236,10 @@ export class RequestHandler implements ResponseSink {
     ctx.startMs = -1;
     ctx.finished = true;
     if (ctx.call !== null) this.dispatcher.release(ctx.call);
+    if (this.chains !== null && ctx.routeIndex >= 0) {
+      const log = this.chains[ctx.routeIndex].onLog;
+      if (log !== null) runLog(log, ctx, this.onPolicyError);
+    }
     if (this.observer !== null) this.observer.observe(ctx.routeIndex, ctx.method, ctx.aborted ? 499 : ctx.status, seconds);
     if (--this.inflightCount === 0 && this.onIdle !== null) this.onIdle();
   }
@@ -205,6 +256,13 @@ export class RequestHandler implements ResponseSink {
     return new Promise((resolve) => { this.onIdle = resolve; });
   }
 }
+
+/** Whether the request declared a body (Content-Length > 0 or chunked). */
+function hasBody(ctx: RequestContext): boolean {
+  return ctx.contentLength > 0 || ctx.transferEncoding !== '';
+}
+
+function ignorePolicyError(): void {}
 
 function readBuffered(h: RequestHandler, ctx: RequestContext, call: UpstreamCall, hashKey: string, body: BufferedBody): void {
   ctx.res.onData((chunk, isLast) => {
@@ -240,5 +298,5 @@ function stickyValue(ctx: RequestContext, spec: KeySpec | null): string | undefi
 const problemArgs = { ctx: null as unknown as RequestContext, err: ERR_NOT_FOUND, allow: null as string | null, close: false };
 function writeProblemCorked(): void {
   const a = problemArgs;
-  writeProblem(a.ctx.res, a.err, a.ctx.path, a.ctx.requestId, a.allow, a.close, a.ctx.method === 'HEAD');
+  writeProblem(a.ctx.res, a.err, a.ctx.path, a.ctx.requestId, a.allow, a.close, a.ctx.method === 'HEAD', a.ctx.responseHeaders);
 }

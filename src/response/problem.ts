@@ -25,11 +25,12 @@ export function problemBody(err: GatewayError, instance: string, requestId: stri
  * Writes a complete problem+json response. Call inside a cork (or the
  * synchronous part of the uWS handler). `allow` adds an Allow header (405);
  * `close` closes the connection after the response (used when the request
- * body was not read, so the connection cannot be reused safely).
+ * body was not read, so the connection cannot be reused safely). `extra`
+ * holds name/value pairs policies added (e.g. Retry-After, RateLimit).
  */
 export function writeProblem(
   res: HttpResponse, err: GatewayError, instance: string, requestId: string,
-  allow: string | null, close: boolean, head: boolean,
+  allow: string | null, close: boolean, head: boolean, extra: readonly string[] | null = null,
 ): void {
   const body = problemBody(err, instance, requestId);
   res.writeStatus(statusLine(err.status));
@@ -37,6 +38,7 @@ export function writeProblem(
   res.writeHeader('cache-control', 'no-store');
   if (requestId !== '') res.writeHeader('x-request-id', requestId);
   if (allow !== null) res.writeHeader('allow', allow);
+  if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
   if (head) res.endWithoutBody(Buffer.byteLength(body), close);
   else res.end(body, close);
 }

@@ -108,6 +108,7 @@ export function compileRoute(route: RouteConfig): CompiledRoute {
       split: route.split,
       sticky: route.sticky,
       rewrite: route.rewrite,
+      rateLimit: route.rateLimit,
       stripPrefix: route.stripPrefix,
       preserveHost: route.preserveHost,
       timeout: route.timeout,

@@ -158,6 +158,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       if (!isDroppedResponseHeader(raw[i])) res.writeHeader(raw[i], raw[i + 1]);
     }
     if (!this.hasRequestId) res.writeHeader('x-request-id', this.ctx.requestId);
+    const extra = this.ctx.responseHeaders;
+    if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
   }
 
   /**
