@@ -79,8 +79,12 @@ export interface Projection {
   projectedRps16Cores: number;
   /** Worst measured p99 through the gateway, ms. */
   p99Ms: number;
-  /** Worst added p99 (open loop), ms; null when no open-loop run. */
+  /** Worst added p99 (open loop) over the rates the gateway sustained, ms; null when none was sustained or measured. */
   addedP99Ms: number | null;
+  /** Highest open-loop rate the gateway sustained (≥ 95 % of the rate completed, no errors), req/s; null when none. */
+  maxSustainedRate: number | null;
+  /** Open-loop rates the gateway did not sustain (saturated: queueing, errors); their latency says nothing about added latency. */
+  saturatedRates: number[];
   /** added p99 < 10 ms (null when not measured). */
   latencyPass: boolean | null;
   /** projectedRps16Cores ≥ 100 000. */

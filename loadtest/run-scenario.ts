@@ -76,7 +76,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun[]>
   const s = o.scenario;
   const requests = s.requests();
   const connections = o.connections ?? s.connections;
-  const openConnections = o.openConnections ?? 64;
+  const openConnections = o.openConnections ?? s.openConnections ?? 64;
   const rates = o.rates ?? s.rates;
   const runs: ScenarioRun[] = [];
   const durMs = o.durationS * 1000;

@@ -50,7 +50,7 @@ export function layoutNotes(f: LayoutFacts): string[] {
     'Request bodies: nginx has client_max_body_size 2m and its default buffering (a 1 MiB request body and the 1 MiB response are spooled to temp files under the run dir, '
       + 'in /tmp), HAProxy streams, Turnpike streams (maxBodySize 10mb), the peers stream.',
     'Upstream pools: Turnpike 128 connections (slow-upstream: 1024), nginx keepalive 64 idle (slow-upstream: 1024; it opens more when needed), '
-      + 'HAProxy unlimited with http-reuse always, the peers 128 connections (fixed in native-bench/peers/; in slow-upstream 256 requests in flight queue for 128 upstream connections).',
+      + 'HAProxy unlimited with http-reuse always, the peers 128 connections (slow-upstream: 1024, `--pool`).',
     'Load, origins and proxies talk over 127.0.0.1 (loopback TCP).',
     f.quietWaitS > 0 ? `Before each run the script waited (up to ${f.quietWaitS}s) until the whole machine used under ${f.quietBusyPct}% of one core, to dodge other jobs on this shared box; "others' CPU %" shows what they still took during each run.`
       : 'No waiting for a quiet machine (--quiet-wait 0).',

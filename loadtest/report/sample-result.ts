@@ -48,11 +48,11 @@ export function sampleResult(): LoadtestResult {
     ],
     projections: [
       { scenario: 'rest-small', cpuUsPerRequest: 80.5, coresFor100k: 8.05, projectedRps16Cores: 198_758, p99Ms: 9.9,
-        addedP99Ms: 1.1, latencyPass: true, throughputPass: true },
+        addedP99Ms: 1.1, maxSustainedRate: 8000, saturatedRates: [], latencyPass: true, throughputPass: true },
       { scenario: 'rest-16k', cpuUsPerRequest: 140.2, coresFor100k: 14.02, projectedRps16Cores: 114_123, p99Ms: 9.9,
-        addedP99Ms: null, latencyPass: null, throughputPass: true },
+        addedP99Ms: null, maxSustainedRate: null, saturatedRates: [], latencyPass: null, throughputPass: true },
       { scenario: 'slow | bad', cpuUsPerRequest: 200, coresFor100k: 20, projectedRps16Cores: 80_000, p99Ms: 40,
-        addedP99Ms: 12.5, latencyPass: false, throughputPass: false },
+        addedP99Ms: 12.5, maxSustainedRate: 500, saturatedRates: [2000], latencyPass: false, throughputPass: false },
     ],
   };
 }

@@ -20,7 +20,7 @@ export const largeBody: Scenario = {
   configFile: 'large-body.yaml',
   upstreamDelayMs: 0,
   connections: 8,
-  rates: [100],
+  rates: [50],
   requests: function largeRequests(): ScenarioRequest[] {
     body ??= makeBody();
     return [{ method: 'POST', path: '/upload/echo', headers: { 'content-type': 'application/octet-stream' }, body }];

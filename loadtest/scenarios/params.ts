@@ -9,7 +9,7 @@ export const params: Scenario = {
   configFile: 'params.yaml',
   upstreamDelayMs: 0,
   connections: 64,
-  rates: [2000, 10000],
+  rates: [1000, 5000],
   requests: function paramsRequests() {
     return paramsLookups().map((path) => ({ method: 'GET' as const, path }));
   },

@@ -8,7 +8,7 @@ export const passthrough: Scenario = {
   configFile: 'passthrough.yaml',
   upstreamDelayMs: 0,
   connections: 64,
-  rates: [2000, 10000],
+  rates: [1000, 5000],
   requests: function passthroughRequests() {
     return [{ method: 'GET', path: '/api/hello' }];
   },

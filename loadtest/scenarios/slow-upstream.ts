@@ -8,7 +8,9 @@ export const slowUpstream: Scenario = {
   configFile: 'slow-upstream.yaml',
   upstreamDelayMs: 50,
   connections: 256,
-  rates: [2000],
+  // why: 1,000 req/s × 50 ms = 50 requests in flight; room for 5× that.
+  openConnections: 256,
+  rates: [1000],
   requests: function slowRequests() {
     return [{ method: 'GET', path: '/slow/item' }];
   },

@@ -28,6 +28,8 @@ export interface Scenario {
   upstreamDelayMs: number;
   /** Default closed-loop connections. */
   connections: number;
+  /** Open-loop connections (default 64); at least rate × response time, or requests queue in the generator. */
+  openConnections?: number;
   /** Default open-loop arrival rates, req/s (the first is used when one rate is wanted). */
   rates: number[];
   /** The requests, cycled in order by both generators. */

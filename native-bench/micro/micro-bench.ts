@@ -90,7 +90,7 @@ export function formatMicroReport(r: MicroReportInput): string {
     '- **baseline**: a closure that increments a counter: the harness\'s own cost per call; rows near it are at the measurement floor.',
     '- **router**: `router.match(method, \'\', path, lookup, params)` (Turnpike, compiled with `compileRouter`) vs `find-my-way` `find(method, path)` on router-bench\'s ~300-route table, cycling through 2000 seeded lookups (mixed) or the subset of one kind. Both routers are checked to agree on route and params for every lookup before timing.',
     '- **headers**: `buildUpstreamHeaders(ctx, upstreamHost, \'http\')` on a context filled as `readRequest` + `RequestHandler.route` fill it: a 13-header browser request relayed by a trusted proxy (X-Forwarded-For appended), the same with preserveHost, and a 3-header curl request.',
-    '- **problem**: the building part of `writeProblem`: `statusLine(status)` + `problemBody(err, path, requestId)`; the 502 row also runs `mapUpstreamError` on an ECONNREFUSED error (a new GatewayError, with its stack trace, per request, as the dispatcher does). Writing to a uWS response is not included.',
+    '- **problem**: the building part of `writeProblem`: `statusLine(status)` + `problemBody(err, path, requestId)`; the 502 row also runs `mapUpstreamError` on an ECONNREFUSED error (a new GatewayError per request, as the dispatcher does; GatewayError skips stack capture). Writing to a uWS response is not included.',
     '- **request-id**: `RequestIdGenerator.next()`, with `crypto.randomUUID()` (what it replaced) for reference.',
     '',
     'Numbers come from one process on a shared machine; compare rows of one run, not across runs.',
