@@ -74,6 +74,8 @@ export interface GatewayOptions {
   cpus?: string;
   /** Extra environment (e.g. TURNPIKE_* tuning) on top of a clean copy of ours. */
   env?: Record<string, string>;
+  /** Extra node flags for the primary, inherited by its workers (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 /** Renders the scenario's config and starts `turnpike start` with `workers` workers; resolves when /readyz is 200. */
@@ -91,7 +93,7 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayProc> {
   env.TURNPIKE_WORKERS = String(o.workers);
   env.TURNPIKE_LOG_LEVEL = 'warn';
   Object.assign(env, o.env);
-  const proc = o.set.start(`turnpike (${o.workers} workers)`, process.execPath, [join(repo, 'bin/turnpike.js'), 'start', '--config', configFile],
+  const proc = o.set.start(`turnpike (${o.workers} workers)`, process.execPath, [...(o.nodeArgs ?? []), join(repo, 'bin/turnpike.js'), 'start', '--config', configFile],
     { cpus: o.cpus, env, cwd: repo });
   const deadline = Date.now() + 30000;
   for (;;) {
