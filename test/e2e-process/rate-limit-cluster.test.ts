@@ -151,7 +151,9 @@ describe('rate limits across processes and instances (real Redis)', () => {
 
   test('a Redis Cluster as the store: exact counts over keys spread across nodes, and NOSCRIPT after SCRIPT FLUSH', { timeout: 90_000 }, async () => {
     const cluster = await startRedisCluster(3);
-    const file = template(dir, uniqueName('cl'), cluster.url, '  - { name: limited, key: "header:x-api-key", limit: 3, window: 1h, burst: 3 }');
+    // A generous command timeout, as in the accuracy test: a timed-out take on a
+    // loaded box would (correctly) fall back to the local share.
+    const file = template(dir, uniqueName('cl'), cluster.url, '  - { name: limited, key: "header:x-api-key", limit: 3, window: 1h, burst: 3 }', '2s');
     const [gw] = await instances(file, 1);
     const pool = new Pool(`http://127.0.0.1:${gw.port}`, { connections: 8 });
     try {
