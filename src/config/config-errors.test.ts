@@ -151,8 +151,8 @@ test('upstream errors: origin urls, targets, hashOn, health check', () => {
   empty: { targets: [] }
   bad name: { targets: [ { url: "http://a" } ] }
 `), [
-    '4:16 upstreams.users.targets[0].url: must be an http(s) origin like http://127.0.0.1:3001 (no path)',
-    '5:16 upstreams.users.targets[1].url: must be an http(s) origin like http://127.0.0.1:3001 (no path)',
+    '4:16 upstreams.users.targets[0].url: must be an origin like http://127.0.0.1:3001 or h2c://127.0.0.1:50051 (no path)',
+    '5:16 upstreams.users.targets[1].url: must be an origin like http://127.0.0.1:3001 or h2c://127.0.0.1:50051 (no path)',
     '6:16 upstreams.users.targets[2].url: port must be 1-65535',
     '6:50 upstreams.users.targets[2].weight: must be >= 1',
     '7:13 upstreams.users.hashOn: is only allowed with balance: hash',

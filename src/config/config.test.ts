@@ -121,6 +121,7 @@ test('a full config normalises exactly', () => {
     rateLimits: [],
     globalRateLimits: [],
     rateLimitConsumerHeader: 'x-api-key',
+    grpc: [],
     source: file,
   };
   assert.deepStrictEqual(loadConfig(file, {}), expected);
@@ -140,6 +141,7 @@ test('an empty file is all defaults', () => {
     rateLimits: [],
     globalRateLimits: [],
     rateLimitConsumerHeader: 'x-api-key',
+    grpc: [],
     source: join(dir, 'empty.yaml'),
   });
   const emptySections = parseConfig('server:\nadmin:\nupstreams:\n  # none yet\nroutes:\n', join(dir, 'empty.yaml'), {});

@@ -7,6 +7,7 @@ import { normalise } from './normalise.js';
 import { checkSchema } from './schema-check.js';
 import { checkSemantics } from './semantic-check.js';
 import type { GatewayConfig } from './types.js';
+import { entryBindings, grpcRoutes } from '../transcode/grpc-routes.js';
 
 /** Config file used when neither `--config` nor TURNPIKE_CONFIG is given. */
 export const DEFAULT_CONFIG_PATH = 'config/gateway.yaml';
@@ -41,6 +42,23 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     throw new ConfigError([{ file, line: 0, column: 0, path: '', message: `cannot read config file (${reason})` }]);
   }
   return parseConfig(text, file, env);
+}
+
+/**
+ * Appends the routes of the `grpc` transcoding entries (from their protos);
+ * a proto or binding problem is reported at the entry, like any config error.
+ */
+function addGrpcRoutes(config: GatewayConfig, issues: IssueList): void {
+  if (config.grpc.length === 0) return;
+  config.grpc.forEach((_g, i) => {
+    try {
+      entryBindings(config.grpc[i]);
+    } catch (err) {
+      issues.add(['grpc', i], (err as Error).message);
+    }
+  });
+  if (issues.items.length > 0) throw new ConfigError(issues.sorted());
+  config.routes.push(...grpcRoutes(config, config.routes.length));
 }
 
 /**
@@ -81,5 +99,6 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (all.length > 0) throw new ConfigError(all);
   const config = normalise(data as Record<string, unknown>, resolve(file));
   applyEnvOverrides(config, overrides);
+  addGrpcRoutes(config, issues);
   return config;
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 import type {
-  ActiveHealthCheckConfig, GatewayConfig, RateLimitConfig, RouteConfig, RouteTimeouts, ServerConfig, UpstreamConfig,
+  ActiveHealthCheckConfig, GatewayConfig, GrpcTranscodeConfig, RateLimitConfig, RouteConfig, RouteTimeouts, ServerConfig, UpstreamConfig,
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -98,12 +99,33 @@ export function normalise(data: Obj | null, source: string): GatewayConfig {
     rateLimits: ((doc.rateLimits ?? []) as Obj[]).map(normaliseRateLimit),
     globalRateLimits: refs(doc.globalRateLimits),
     rateLimitConsumerHeader: String(doc.rateLimitConsumerHeader ?? DEFAULTS.rateLimitConsumerHeader).toLowerCase(),
+    grpc: ((doc.grpc ?? []) as Obj[]).map(normaliseGrpc),
     source,
   };
 }
 
 function refs(v: unknown): string[] {
   return v === undefined || v === null ? [] : typeof v === 'string' ? [v] : [...(v as string[])];
+}
+
+/** A transcoding entry: paths made absolute (relative ones are taken from the working directory). */
+function normaliseGrpc(g: Obj): GrpcTranscodeConfig {
+  return {
+    upstream: g.upstream,
+    protos: (g.protos as string[]).map((f) => resolvePath(f)),
+    includeDirs: ((g.includeDirs ?? []) as string[]).map((d) => resolvePath(d)),
+    services: [...(g.services ?? [])],
+    routes: ((g.routes ?? []) as Obj[]).map((r) => ({ rpc: r.rpc, method: String(r.method).toUpperCase(), path: r.path, body: r.body ?? '', responseBody: r.responseBody ?? '' })),
+    unknownFields: g.unknownFields ?? 'reject',
+    emitDefaults: g.emitDefaults ?? false,
+    streaming: g.streaming ?? 'ndjson',
+    metadata: ((g.metadata ?? []) as string[]).map((m) => m.toLowerCase()),
+    responseHeaders: ((g.responseHeaders ?? []) as string[]).map((m) => m.toLowerCase()),
+    offload: g.offload ?? 'auto',
+    offloadThresholdBytes: g.offloadThreshold === undefined ? 16 * 1024 : parseSize(g.offloadThreshold),
+    threads: g.threads ?? 2,
+    timeoutMs: g.timeout === undefined ? 30_000 : parseDuration(g.timeout),
+  };
 }
 
 function normaliseRedis(r: Obj): GatewayConfig['redis'] {
@@ -153,7 +175,7 @@ function normaliseUpstream(name: string, u: Obj): UpstreamConfig {
   const p: Obj = u.passiveHealth ?? {};
   return {
     name,
-    targets: (u.targets as Obj[]).map((t) => ({ url: new URL(t.url).origin, weight: t.weight ?? 1 })),
+    targets: (u.targets as Obj[]).map((t) => ({ url: originOf(t.url), weight: t.weight ?? 1 })),
     balance: u.balance ?? DEFAULTS.balance,
     hashOn: lowerKeySource(u.hashOn ?? DEFAULTS.hashOn),
     healthCheck: u.healthCheck === undefined ? null : normaliseHealthCheck(u.healthCheck),
@@ -164,8 +186,14 @@ function normaliseUpstream(name: string, u: Obj): UpstreamConfig {
     },
     connections: u.connections ?? DEFAULTS.connections,
     keepAliveTimeoutMs: u.keepAliveTimeout === undefined ? DEFAULTS.keepAliveTimeoutMs : parseDuration(u.keepAliveTimeout),
-    protocol: 'http',
+    protocol: u.protocol ?? 'http',
   };
+}
+
+/** `scheme://host:port` of a target URL; `URL.origin` is "null" for h2c://, so build it from the parts. */
+function originOf(url: string): string {
+  const u = new URL(url);
+  return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : `${u.protocol}//${u.host}`;
 }
 
 function normaliseHealthCheck(h: Obj): ActiveHealthCheckConfig {

@@ -31,6 +31,7 @@ export function checkSemantics(data: unknown, issues: IssueList): void {
   if (isObj(data.server)) checkServer(data.server, issues);
   for (const [name, up] of Object.entries(upstreams)) if (isObj(up)) checkUpstream(name, up, issues);
   const limits = checkRateLimits(data.rateLimits, issues);
+  checkGrpc(data.grpc, upstreams, issues);
   checkLimitRefs(data.globalRateLimits, ['globalRateLimits'], limits, issues);
   if (!Array.isArray(data.routes)) return;
   const names = new Map<string, number>();
@@ -43,6 +44,10 @@ export function checkSemantics(data: unknown, issues: IssueList): void {
     if (first !== undefined) issues.add([...at, 'name'], `duplicate route name "${name}" (also ${displayPath(['routes', first])})`);
     else names.set(name, i);
     checkRouteTargets(route, at, upstreams, issues);
+    const target = typeof route.upstream === 'string' ? upstreams[route.upstream] : undefined;
+    if (isObj(target) && target.protocol === 'grpc') {
+      issues.add([...at, 'upstream'], `"${route.upstream}" is a grpc upstream: it is reached through a grpc transcoding entry, not a route`);
+    }
     checkLimitRefs(route.rateLimit, [...at, 'rateLimit'], limits, issues);
     if (!isObj(route.match) || typeof route.match.path !== 'string') return;
     checkRoutePaths(route, route.match.path, at, issues);
@@ -72,6 +77,17 @@ function checkRateLimits(list: unknown, issues: IssueList): Set<string> {
     if (l.window !== undefined && tryParseDuration(l.window) === 0) issues.add([...at, 'window'], 'must be more than 0');
   });
   return names;
+}
+
+/** Each transcoding entry names a grpc upstream. */
+function checkGrpc(list: unknown, upstreams: Obj, issues: IssueList): void {
+  if (!Array.isArray(list)) return;
+  list.forEach((g: unknown, i: number) => {
+    if (!isObj(g) || typeof g.upstream !== 'string') return;
+    const up = upstreams[g.upstream];
+    if (!isObj(up)) issues.add(['grpc', i, 'upstream'], `unknown upstream "${g.upstream}"`);
+    else if (up.protocol !== 'grpc') issues.add(['grpc', i, 'upstream'], `upstream "${g.upstream}" must have protocol: grpc`);
+  });
 }
 
 /** Every referenced limit exists. */
@@ -109,14 +125,15 @@ function checkUpstream(name: string, up: Obj, issues: IssueList): void {
     const seen = new Set<string>();
     up.targets.forEach((t: unknown, i: number) => {
       if (!isObj(t) || typeof t.url !== 'string') return;
-      const port = /^https?:\/\/[^/]*:(\d+)\/?$/.exec(t.url);
+      const port = /^(?:https?|h2c):\/\/[^/]*:(\d+)\/?$/i.exec(t.url);
       if (port !== null && (Number(port[1]) < 1 || Number(port[1]) > 65535)) {
         issues.add([...at, 'targets', i, 'url'], 'port must be 1-65535');
         return;
       }
       let origin: string;
       try {
-        origin = new URL(t.url).origin;
+        const u = new URL(t.url);
+        origin = `${u.protocol}//${u.host}`;
       } catch {
         return; // not URL-shaped at all: the schema reported it
       }

@@ -16,8 +16,37 @@ export interface GatewayConfig {
   globalRateLimits: string[];
   /** Header naming the consumer for rate-limit key `consumer` (lower-case). */
   rateLimitConsumerHeader: string;
+  /** REST→gRPC transcoding entries (their routes are appended to `routes`). */
+  grpc: GrpcTranscodeConfig[];
   /** Where the config came from (absolute path), for messages. */
   source: string;
+}
+
+/** One REST→gRPC transcoding entry. */
+export interface GrpcTranscodeConfig {
+  upstream: string;
+  /** Absolute paths of the .proto files. */
+  protos: string[];
+  /** Absolute include dirs. */
+  includeDirs: string[];
+  services: string[];
+  routes: Array<{ rpc: string; method: string; path: string; body: string; responseBody: string }>;
+  unknownFields: 'reject' | 'ignore';
+  emitDefaults: boolean;
+  streaming: 'ndjson' | 'json-array';
+  metadata: string[];
+  responseHeaders: string[];
+  offload: 'auto' | 'always' | 'never';
+  offloadThresholdBytes: number;
+  threads: number;
+  /** Deadline of each call, ms. */
+  timeoutMs: number;
+}
+
+/** Marks a route generated from a gRPC binding: which entry, and the candidate bindings (keys) to try in order. */
+export interface TranscodeRoute {
+  grpc: number;
+  candidates: string[];
 }
 
 /** Where rate-limit state is shared. */
@@ -91,7 +120,7 @@ export interface UpstreamConfig {
   connections: number;
   /** Keep-alive idle timeout for upstream sockets (default 60 s). */
   keepAliveTimeoutMs: number;
-  protocol: 'http';
+  protocol: 'http' | 'grpc';
 }
 
 /** One target of an upstream. */
@@ -145,6 +174,8 @@ export interface RouteConfig {
   timeout: RouteTimeouts;
   /** Rate-limit names for this route (after the global ones); [] when none. */
   rateLimit: string[];
+  /** Set on routes generated from gRPC bindings (absent on configured routes). */
+  transcode?: TranscodeRoute;
 }
 
 /** Match criteria of a route. */

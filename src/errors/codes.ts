@@ -15,9 +15,26 @@ export const ErrorCodes = {
   UPSTREAM_TIMEOUT: { code: 'upstream_timeout', status: 504, title: 'The upstream did not answer in time' },
   RATE_LIMITED: { code: 'rate_limited', status: 429, title: 'Too many requests' },
   RATE_LIMIT_UNAVAILABLE: { code: 'rate_limit_unavailable', status: 503, title: 'The rate-limit store is unavailable' },
+  TRANSCODE_BAD_REQUEST: { code: 'invalid_argument', status: 400, title: 'The request does not map to the gRPC method' },
   SHUTTING_DOWN: { code: 'shutting_down', status: 503, title: 'The gateway is shutting down' },
   INTERNAL: { code: 'internal_error', status: 500, title: 'Internal gateway error' },
 } as const;
 
+/**
+ * A gRPC status from a transcoded call, as a client-facing error: code
+ * `grpc_<status>` (e.g. `grpc_not_found`), HTTP status as Google's APIs map
+ * it (src/transcode/grpc-client/status-map.ts). Built once per status.
+ */
+export function grpcErrorCode(statusName: string, httpStatus: number): { code: string; status: number; title: string } {
+  const key = statusName + ':' + httpStatus;
+  let c = GRPC_CODES.get(key);
+  if (c === undefined) {
+    c = { code: 'grpc_' + statusName.toLowerCase(), status: httpStatus, title: 'The gRPC upstream answered ' + statusName };
+    GRPC_CODES.set(key, c);
+  }
+  return c;
+}
+const GRPC_CODES = new Map<string, { code: string; status: number; title: string }>();
+
 /** One entry of {@link ErrorCodes}. */
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | ReturnType<typeof grpcErrorCode>;

@@ -10,6 +10,7 @@ import { createLogger } from '../observability/logger.js';
 import { WorkerObserver } from '../observability/worker-observer.js';
 import { workerMetrics } from '../observability/metrics.js';
 import { compilePolicies } from '../policies/chain.js';
+import { Transcoder } from '../transcode/transcoder.js';
 import { Registry } from 'prom-client';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -66,6 +67,8 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
   const groups = new Map<string, UpstreamGroup>();
   const connectTimeouts = connectTimeoutsByUpstream(config);
   for (const [name, upstream] of Object.entries(config.upstreams)) {
+    // grpc upstreams are reached through the transcoder's HTTP/2 channels.
+    if (upstream.protocol === 'grpc') continue;
     const hook = options.onTargetHealth;
     groups.set(name, createUpstreamGroup(upstream, {
       connectTimeoutMs: connectTimeouts.get(name) ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -82,6 +85,8 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
   await policies.ready();
   const handler = new RequestHandler(config, router, groups, options.observer ?? null, policies.chains,
     (name, err) => policyLogger.error({ policy: name, err: err instanceof Error ? err.message : String(err) }, 'policy onLog failed'));
+  const transcoder = config.grpc.length > 0 ? new Transcoder(config) : null;
+  handler.transcoder = transcoder;
   const app = uws.App();
   app.any('/*', handler.handle);
 
@@ -121,6 +126,7 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
     app.close();
     await Promise.all([...groups.values()].map((g) => g.close()));
     await policies.close();
+    if (transcoder !== null) await transcoder.close();
     return abandoned;
   }
 

@@ -62,6 +62,10 @@ export class RequestContext implements RequestLookup {
   /** The upstream call prepared while `gated` (started when the gate opens). */
   pendingCall: UpstreamCall | null = null;
   pendingHashKey = '';
+  /** Continues an exchange that is not an UpstreamCall (transcoding) when the policy gate opens. */
+  resume: (() => void) | null = null;
+  /** Called when the client goes away (transcoding cancels its gRPC call). */
+  abortHook: (() => void) | null = null;
   private queryParsed: URLSearchParams | null = null;
 
   constructor(res: HttpResponse) {

@@ -15,6 +15,7 @@ import type { ResponseSink } from './response-sink.js';
 import { normalisePeerAddress, TrustedProxies } from './trusted-proxies.js';
 import { RequestIdGenerator } from './request-id.js';
 import { runAccess, runLog, type RouteChain } from '../policies/chain.js';
+import type { Transcoder } from '../transcode/transcoder.js';
 
 /** Per-request accounting hooks (metrics); implemented in observability/. */
 export interface RequestObserver extends UpstreamObserver {
@@ -64,6 +65,12 @@ export class RequestHandler implements ResponseSink {
   private readonly chains: readonly RouteChain[] | null;
   /** Reports a policy that threw in onLog (logging lives in observability/). */
   private readonly onPolicyError: (name: string, err: unknown) => void;
+  /** REST→gRPC transcoding (null when the config has no grpc entries). */
+  transcoder: Transcoder | null = null;
+  /** TranscodeSink: the body limit. */
+  get maxBodyBytes(): number {
+    return this.maxBody;
+  }
 
   constructor(
     config: GatewayConfig, router: Router, groups: Map<string, UpstreamGroup>, observer: RequestObserver | null,
@@ -73,7 +80,7 @@ export class RequestHandler implements ResponseSink {
     this.chains = chains !== null && chains.some((c) => c.access !== null || c.onLog !== null) ? chains : null;
     this.onPolicyError = onPolicyError;
     this.groups = groups;
-    this.routeGroups = config.routes.map((r) => (r.upstream === null ? null : groups.get(r.upstream)!));
+    this.routeGroups = config.routes.map((r) => (r.upstream === null ? null : groups.get(r.upstream) ?? null));
     this.routeSticky = config.routes.map((r) => keySpec(r.sticky));
     this.hashOn = new Map();
     for (const [name, u] of Object.entries(config.upstreams)) this.hashOn.set(name, u.balance === 'hash' ? keySpec(u.hashOn) : null);
@@ -136,6 +143,7 @@ export class RequestHandler implements ResponseSink {
         verdict.then((err) => this.gateDone(ctx, err), (err: unknown) => this.gateDone(ctx, new GatewayError(ErrorCodes.INTERNAL, undefined, { cause: err })));
       }
     }
+    if (route.transcode !== undefined && this.transcoder !== null) return this.transcoder.start(ctx, route, this);
     const upstreamName = route.upstream ?? pickSplit(route, stickyValue(ctx, this.routeSticky[route.index]), Math.random());
     const group = this.routeGroups[route.index] ?? this.groups.get(upstreamName)!;
     const path = buildUpstreamPath(route, ctx.params, ctx.path, ctx.query);
@@ -209,6 +217,11 @@ export class RequestHandler implements ResponseSink {
     }
     // A buffered body still arriving calls startCall itself when complete.
     if (call !== null) this.dispatcher.start(ctx, call, ctx.pendingHashKey);
+    else if (ctx.resume !== null) {
+      const resume = ctx.resume;
+      ctx.resume = null;
+      resume();
+    }
   }
 
   /** ResponseSink: writes a problem+json answer unless one was already sent. */
@@ -246,6 +259,7 @@ export class RequestHandler implements ResponseSink {
 
   private aborted(ctx: RequestContext): void {
     ctx.aborted = true;
+    if (ctx.abortHook !== null) ctx.abortHook();
     if (ctx.call !== null) this.dispatcher.abort(ctx);
     this.complete(ctx);
   }

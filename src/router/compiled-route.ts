@@ -109,6 +109,7 @@ export function compileRoute(route: RouteConfig): CompiledRoute {
       sticky: route.sticky,
       rewrite: route.rewrite,
       rateLimit: route.rateLimit,
+      transcode: route.transcode,
       stripPrefix: route.stripPrefix,
       preserveHost: route.preserveHost,
       timeout: route.timeout,

@@ -1,0 +1,101 @@
+/**
+ * The worker side of REST→gRPC transcoding: per `grpc` entry its bindings,
+ * its codec (inline or thread pool by size) and one gRPC channel per
+ * target; per request: pick the binding, read the body, map the request,
+ * encode, call, decode, answer (or stream) JSON.
+ */
+import type { GatewayConfig, GrpcTranscodeConfig, UpstreamConfig } from '../config/types.js';
+import { ErrorCodes, grpcErrorCode } from '../errors/codes.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { RequestContext } from '../ingress/request-context.js';
+import type { CompiledRoute } from '../router/index.js';
+import { ProtoCodec } from './codec-pool/codec.js';
+import { GrpcChannel, grpcCodeName, headersFromTrailers, httpStatusFromGrpc, metadataFromHeaders } from './grpc-client/index.js';
+import { entryBindings } from './grpc-routes.js';
+import { buildRequestObject, jsonName, type HttpBinding } from './http-rule/index.js';
+import { TranscodeCall, type TranscodeSink } from './transcode-call.js';
+
+/** One `grpc` entry, ready to serve. */
+export interface TranscodeEntry {
+  readonly cfg: GrpcTranscodeConfig;
+  readonly byKey: ReadonlyMap<string, HttpBinding>;
+  readonly codec: ProtoCodec;
+  readonly channels: readonly GrpcChannel[];
+  /** Round-robin position over `channels`. */
+  next: number;
+}
+
+const ERR_NO_BINDING = new GatewayError(ErrorCodes.ROUTE_NOT_FOUND, 'No gRPC method matches this path');
+
+/** Every transcoding entry of a worker. */
+export class Transcoder {
+  private readonly entries: TranscodeEntry[];
+
+  constructor(config: GatewayConfig) {
+    this.entries = config.grpc.map((cfg) => {
+      const { byKey } = entryBindings(cfg);
+      const up: UpstreamConfig = config.upstreams[cfg.upstream];
+      return {
+        cfg, byKey, next: 0,
+        codec: new ProtoCodec({
+          files: cfg.protos, includeDirs: cfg.includeDirs, offload: cfg.offload,
+          offloadThresholdBytes: cfg.offloadThresholdBytes, threads: cfg.threads,
+        }),
+        channels: up.targets.map((t) => new GrpcChannel(t.url.replace(/^http:/, 'h2c:'))),
+      };
+    });
+  }
+
+  /**
+   * Starts a transcoded exchange for a matched route (the synchronous part of
+   * the uWS handler: the body reader is registered here).
+   */
+  start(ctx: RequestContext, route: CompiledRoute, sink: TranscodeSink): void {
+    const t = route.transcode!;
+    const entry = this.entries[t.grpc];
+    let binding: HttpBinding | undefined;
+    let vars = null;
+    for (const key of t.candidates) {
+      const b = entry.byKey.get(key)!;
+      vars = b.route.match(ctx.path);
+      if (vars !== null) { binding = b; break; }
+    }
+    if (binding === undefined || vars === null) return sink.problem(ctx, ERR_NO_BINDING, null, ctx.contentLength > 0 || ctx.transferEncoding !== '');
+    new TranscodeCall(ctx, route, entry, binding, vars, sink).begin();
+  }
+
+  /** Stops the channels and the codec threads. */
+  async close(): Promise<void> {
+    await Promise.all(this.entries.flatMap((e) => [...e.channels.map((c) => c.close()), e.codec.close()]));
+  }
+}
+
+/** The request message for a call, as proto3 JSON (path vars, body, query). */
+export function requestObject(entry: TranscodeEntry, b: HttpBinding, vars: Array<[string, string]>, query: string, body: unknown): Record<string, unknown> {
+  return buildRequestObject(b, vars, query, body, { ignoreUnknownQuery: entry.cfg.unknownFields === 'ignore' });
+}
+
+/** The response field to return (`response_body`) as its JSON name, or '' for the whole message. */
+export function responseField(b: HttpBinding): string {
+  if (b.responseBody === '') return '';
+  return jsonName(b.responseType.fields[b.responseBody]);
+}
+
+/** The problem for a non-OK gRPC status. */
+export function grpcProblem(status: number, message: string): GatewayError {
+  return new GatewayError(grpcErrorCode(grpcCodeName(status), httpStatusFromGrpc(status)), message === '' ? undefined : message);
+}
+
+/** The allowlisted request headers as gRPC metadata. */
+export function requestMetadata(ctx: RequestContext, allow: readonly string[]): Array<[string, string]> {
+  if (allow.length === 0) return [];
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < ctx.headerNames.length; i++) pairs.push([ctx.headerNames[i], ctx.headerValues[i]]);
+  return metadataFromHeaders(pairs, allow);
+}
+
+/** Allowlisted response metadata (headers then trailers) as `grpc-metadata-*` HTTP headers. */
+export function responseMetadata(entry: TranscodeEntry, headers: Record<string, string>, trailers: Record<string, string>): Record<string, string> {
+  if (entry.cfg.responseHeaders.length === 0) return {};
+  return { ...headersFromTrailers(headers, entry.cfg.responseHeaders, 'grpc-metadata-'), ...headersFromTrailers(trailers, entry.cfg.responseHeaders, 'grpc-metadata-') };
+}

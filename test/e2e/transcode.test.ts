@@ -1,0 +1,132 @@
+// REST→gRPC transcoding end to end: a real @grpc/grpc-js LibraryService, the
+// gateway (one worker, this process) configured from library.proto's
+// google.api.http annotations plus one config route.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
+import { request } from 'undici';
+import { deadPort, startGateway, type TestGateway } from './helpers.js';
+import { startLibraryServer, type LibraryServer } from './fixtures/library-server.js';
+
+const PROTOS = resolve('config/protos');
+const LIBRARY = join(PROTOS, 'example/library/v1/library.proto');
+
+function yaml(port: number, extra = ''): string {
+  return `
+server: { workers: 1 }
+upstreams:
+  library: { targets: [ { url: "h2c://127.0.0.1:${port}" } ], protocol: grpc }
+grpc:
+  - upstream: library
+    protos: [ "${LIBRARY}" ]
+    includeDirs: [ "${PROTOS}" ]
+    services: [ example.library.v1.LibraryService ]
+    routes: [ { rpc: example.library.v1.LibraryService/Echo, method: POST, path: /v1/echo, body: "*" } ]
+    metadata: [ x-user-id ]
+    timeout: 500ms
+${extra}
+`;
+}
+
+async function call(gw: TestGateway, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; type: string; json: any; text: string }> {
+  const r = await request(gw.base + path, {
+    method: method as 'GET', headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await r.body.text();
+  let json: unknown = null;
+  try { json = JSON.parse(text); } catch { /* ndjson or empty */ }
+  return { status: r.statusCode, type: String(r.headers['content-type']), json, text };
+}
+
+describe('REST→gRPC transcoding (real gRPC server)', () => {
+  let srv: LibraryServer;
+  let gw: TestGateway;
+  before(async () => {
+    srv = await startLibraryServer(LIBRARY, PROTOS);
+    gw = await startGateway(yaml(srv.port));
+  });
+  after(async () => {
+    await gw?.close();
+    await srv?.stop();
+  });
+
+  test('GET with a {name=shelves/*} variable: proto3 JSON out (int64 as string, Timestamp RFC 3339)', async () => {
+    const r = await call(gw, 'GET', '/v1/shelves/s1');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.type, 'application/json');
+    assert.deepEqual(r.json, { name: 'shelves/s1', theme: 'science', bookCount: '9007199254740993', createTime: '2026-11-18T11:06:40.500Z' });
+  });
+
+  test('a gRPC NOT_FOUND becomes 404 problem+json with the gRPC message', async () => {
+    const r = await call(gw, 'GET', '/v1/shelves/missing');
+    assert.equal(r.status, 404);
+    assert.equal(r.type, 'application/problem+json');
+    assert.equal(r.json.code, 'grpc_not_found');
+    assert.equal(r.json.detail, 'shelf shelves/missing does not exist');
+  });
+
+  test('POST with body "book": the body goes into the field, the path variable into parent', async () => {
+    const r = await call(gw, 'POST', '/v1/shelves/s2/books', { title: 'Dune', isbn: '9780441013593', genre: 'FICTION', authors: [{ displayName: 'Frank Herbert', birthYear: 1920 }] });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json, { name: 'shelves/s2/books/b1', title: 'Dune', isbn: '9780441013593', genre: 'FICTION', authors: [{ displayName: 'Frank Herbert', birthYear: 1920 }] });
+  });
+
+  test('bad input is a 400 with a precise message: unknown field, wrong type, malformed JSON', async () => {
+    const unknown = await call(gw, 'POST', '/v1/shelves/s2/books', { titel: 'x' });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.json.code, 'invalid_argument');
+    assert.match(unknown.json.detail, /unknown field "titel"/);
+    const wrong = await call(gw, 'POST', '/v1/shelves/s2/books', { authors: [{ birthYear: 'abc' }] });
+    assert.equal(wrong.status, 400);
+    assert.match(wrong.json.detail, /birth_year: expected a 32-bit integer, got "abc"/);
+    const malformed = await call(gw, 'POST', '/v1/shelves/s2/books', '{"title": ');
+    assert.equal(malformed.status, 400);
+    assert.match(malformed.json.detail, /malformed JSON body/);
+  });
+
+  test('query parameters (repeated, nested) and response_body', async () => {
+    const r = await call(gw, 'GET', '/v1/books:search?query=dune&genres=FICTION&genres=SCIENCE&filter.genre=HISTORY&pageSize=5');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json, [{ name: 'found/0', title: 'dune', genre: 'FICTION' }, { name: 'found/1', title: 'dune', genre: 'SCIENCE' }]);
+    const bad = await call(gw, 'GET', '/v1/books:search?nope=1');
+    assert.equal(bad.status, 400);
+  });
+
+  test('server streaming comes out as NDJSON; a stream that fails midway ends with an error line', async () => {
+    const r = await call(gw, 'GET', '/v1/shelves/s3/books:stream?limit=3');
+    assert.equal(r.status, 200);
+    assert.equal(r.type, 'application/x-ndjson');
+    assert.deepEqual(r.text.trim().split('\n').map((l) => JSON.parse(l)), [0, 1, 2].map((i) => ({ name: `shelves/s3/books/${i}`, isbn: String(1000 + i) })));
+    const broken = await call(gw, 'GET', '/v1/shelves/broken/books:stream?limit=2');
+    const lines = broken.text.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 3);
+    assert.equal(lines[2].error.status, 500);
+    assert.equal(lines[2].error.message, 'disk on fire');
+  });
+
+  test('config routes for methods without annotations; allowlisted headers become metadata', async () => {
+    const r = await call(gw, 'POST', '/v1/echo', { text: 'hi', n: '12345678901234', payload: 'AQID' }, { 'x-user-id': 'u7', 'x-secret': 'no' });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json, { text: 'hi', n: '12345678901234', payload: 'AQID' });
+    assert.equal(srv.lastMetadata['x-user-id'], 'u7');
+    assert.equal(srv.lastMetadata['x-secret'], undefined);
+  });
+
+  test('the route timeout is the gRPC deadline: a slow method gets 504', async () => {
+    const r = await call(gw, 'GET', '/v1/books/slow');
+    assert.equal(r.status, 504);
+    assert.equal(r.json.code, 'grpc_deadline_exceeded');
+  });
+
+  test('a dead gRPC upstream gives 503', async () => {
+    const dead = await startGateway(yaml(await deadPort()));
+    try {
+      const r = await call(dead, 'GET', '/v1/shelves/s1');
+      assert.equal(r.status, 503);
+      assert.equal(r.json.code, 'grpc_unavailable');
+    } finally {
+      await dead.close();
+    }
+  });
+});
