@@ -7,6 +7,11 @@ export class GatewayError extends Error {
   readonly title: string;
   /** Human detail for this occurrence (safe to show to the client). */
   readonly detail: string | undefined;
+  /**
+   * Extra problem members as serialised JSON object members, starting with a
+   * comma (e.g. `,"grpcStatus":"NOT_FOUND"`), or '' (RFC 9457 extension members).
+   */
+  extraMembers = '';
 
   constructor(kind: ErrorCode, detail?: string, options?: { cause?: unknown }) {
     // why: a GatewayError is an expected outcome rendered to the client, not a

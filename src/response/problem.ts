@@ -18,7 +18,7 @@ export function problemBody(err: GatewayError, instance: string, requestId: stri
     + ',"status":' + err.status
     + (err.detail !== undefined ? ',"detail":' + JSON.stringify(err.detail) : '')
     + ',"instance":' + JSON.stringify(instance)
-    + ',"code":"' + err.code + '","requestId":' + JSON.stringify(requestId) + '}';
+    + ',"code":"' + err.code + '","requestId":' + JSON.stringify(requestId) + err.extraMembers + '}';
 }
 
 /**

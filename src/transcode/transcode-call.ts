@@ -111,7 +111,7 @@ export class TranscodeCall {
     const { ctx, entry, binding: b } = this;
     const r = await channel.unary(b.fullPath, bytes, { deadlineMs: this.route.timeout.requestMs || undefined, metadata, signal: this.ac.signal });
     if (ctx.aborted || ctx.finished) return;
-    if (r.status !== 0) return this.sink.problem(ctx, grpcProblem(r.status, r.message), null, false);
+    if (r.status !== 0) return this.sink.problem(ctx, grpcProblem(r.status, r.message, r.details, entry.root), null, false);
     const text = await this.decode(r.response ?? new Uint8Array(0));
     if (ctx.aborted || ctx.finished) return;
     const meta = responseMetadata(entry, r.headers, r.trailers);
@@ -145,7 +145,7 @@ export class TranscodeCall {
     }
     const st = await s.status;
     if (ctx.aborted || ctx.finished) return;
-    if (!started && st.status !== 0) return this.sink.problem(ctx, grpcProblem(st.status, st.message), null, false);
+    if (!started && st.status !== 0) return this.sink.problem(ctx, grpcProblem(st.status, st.message, st.details, entry.root), null, false);
     // A stream that fails after messages went out can only say so in the body (as grpc-gateway does).
     const err = st.status === 0 ? '' : JSON.stringify({ error: { grpcCode: st.status, status: grpcProblem(st.status, st.message).status, message: st.message } });
     const tail = ndjson ? (err === '' ? '' : err + '\n') : (n === 0 ? '[' : '') + (err === '' ? '' : (n === 0 ? '' : ',') + err) + ']';

@@ -13,11 +13,15 @@ import { ProtoCodec } from './codec-pool/codec.js';
 import { GrpcChannel, grpcCodeName, headersFromTrailers, httpStatusFromGrpc, metadataFromHeaders } from './grpc-client/index.js';
 import { entryBindings } from './grpc-routes.js';
 import { buildRequestObject, jsonName, type HttpBinding } from './http-rule/index.js';
+import { decodeGrpcStatusDetails } from './json-mapping/index.js';
+import type protobuf from 'protobufjs';
 import { TranscodeCall, type TranscodeSink } from './transcode-call.js';
 
 /** One `grpc` entry, ready to serve. */
 export interface TranscodeEntry {
   readonly cfg: GrpcTranscodeConfig;
+  /** The entry's protos (resolves Any types in error details). */
+  readonly root: protobuf.Root;
   readonly byKey: ReadonlyMap<string, HttpBinding>;
   readonly codec: ProtoCodec;
   readonly channels: readonly GrpcChannel[];
@@ -33,10 +37,10 @@ export class Transcoder {
 
   constructor(config: GatewayConfig) {
     this.entries = config.grpc.map((cfg) => {
-      const { byKey } = entryBindings(cfg);
+      const { byKey, root } = entryBindings(cfg);
       const up: UpstreamConfig = config.upstreams[cfg.upstream];
       return {
-        cfg, byKey, next: 0,
+        cfg, byKey, root, next: 0,
         codec: new ProtoCodec({
           files: cfg.protos, includeDirs: cfg.includeDirs, offload: cfg.offload,
           offloadThresholdBytes: cfg.offloadThresholdBytes, threads: cfg.threads,
@@ -81,9 +85,25 @@ export function responseField(b: HttpBinding): string {
   return jsonName(b.responseType.fields[b.responseBody]);
 }
 
-/** The problem for a non-OK gRPC status. */
-export function grpcProblem(status: number, message: string): GatewayError {
-  return new GatewayError(grpcErrorCode(grpcCodeName(status), httpStatusFromGrpc(status)), message === '' ? undefined : message);
+/**
+ * The problem for a non-OK gRPC status: its message as `detail`, the status
+ * name as `grpcStatus`, and the google.rpc.Status details (from
+ * grpc-status-details-bin, Any payloads resolved where the type is known) as
+ * `grpcDetails`.
+ */
+export function grpcProblem(status: number, message: string, details: Uint8Array | null = null, root?: protobuf.Root): GatewayError {
+  const name = grpcCodeName(status);
+  const err = new GatewayError(grpcErrorCode(name, httpStatusFromGrpc(status)), message === '' ? undefined : message);
+  let extra = ',"grpcStatus":' + JSON.stringify(name);
+  if (details !== null && details.length > 0) {
+    try {
+      extra += ',"grpcDetails":' + JSON.stringify(decodeGrpcStatusDetails(details, root).details);
+    } catch {
+      // undecodable details: the status and message still go out
+    }
+  }
+  err.extraMembers = extra;
+  return err;
 }
 
 /** The allowlisted request headers as gRPC metadata. */

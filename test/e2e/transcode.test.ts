@@ -64,6 +64,8 @@ describe('REST→gRPC transcoding (real gRPC server)', () => {
     assert.equal(r.type, 'application/problem+json');
     assert.equal(r.json.code, 'grpc_not_found');
     assert.equal(r.json.detail, 'shelf shelves/missing does not exist');
+    assert.equal(r.json.grpcStatus, 'NOT_FOUND');
+    assert.deepEqual(r.json.grpcDetails, [{ '@type': 'type.googleapis.com/google.rpc.ResourceInfo', resourceType: 'example.library.v1.Shelf', resourceName: 'shelves/missing' }]);
   });
 
   test('POST with body "book": the body goes into the field, the path variable into parent', async () => {
