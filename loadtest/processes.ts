@@ -44,10 +44,14 @@ export interface UpstreamProc {
   proc: Managed;
 }
 
-/** Starts the load-test upstream (uWS) with a fixed response delay. */
-export async function startUpstream(set: ProcessSet, delayMs: number, cpus?: string): Promise<UpstreamProc> {
-  const script = fileURLToPath(new URL('./upstream/upstream-server.js', import.meta.url));
-  const proc = set.start('upstream', process.execPath, [script, '--port', '0', '--delay-ms', String(delayMs)], { cpus });
+/**
+ * Starts the load-test upstream: the uWS HTTP server with a fixed response
+ * delay, or (`kind` grpc) the example gRPC LibraryService.
+ */
+export async function startUpstream(set: ProcessSet, delayMs: number, cpus?: string, kind: 'http' | 'grpc' = 'http'): Promise<UpstreamProc> {
+  const script = fileURLToPath(new URL(kind === 'grpc' ? './upstream/grpc-upstream-server.js' : './upstream/upstream-server.js', import.meta.url));
+  const args = kind === 'grpc' ? [script] : [script, '--port', '0', '--delay-ms', String(delayMs)];
+  const proc = set.start(`upstream (${kind})`, process.execPath, args, { cpus });
   const m = await waitForOutput(proc, /listening (\d+)/, 15000);
   return { port: Number(m[1]), proc };
 }

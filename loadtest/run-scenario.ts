@@ -82,10 +82,11 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun[]>
   const durMs = o.durationS * 1000;
   const progress = (label: string) => (ms: number): void => o.onProgress?.(label, ms, durMs);
   const done = (r: ScenarioRun): void => { runs.push(r); o.onStepDone?.(r); };
-  const upstream = await startUpstream(o.set, s.upstreamDelayMs, o.upstreamCpus);
+  const upstream = await startUpstream(o.set, s.upstreamDelayMs, o.upstreamCpus, s.upstreamKind ?? 'http');
   const direct = new Map<number, OpenLoopResult>();
   try {
-    if (o.modes.includes('open')) {
+    // A gRPC upstream cannot take the HTTP/JSON load directly: no baseline, so no added latency.
+    if (o.modes.includes('open') && (s.upstreamKind ?? 'http') === 'http') {
       for (const rate of rates) {
         const url = `http://127.0.0.1:${upstream.port}`;
         if (o.warmupS > 0) await openLoad(url, rate, o.warmupS, openConnections, requests);

@@ -26,6 +26,8 @@ export interface Scenario {
   configFile: string;
   /** Delay the upstream adds to every response, ms. */
   upstreamDelayMs: number;
+  /** The upstream: the uWS HTTP server (default) or the example gRPC LibraryService. */
+  upstreamKind?: 'http' | 'grpc';
   /** Default closed-loop connections. */
   connections: number;
   /** Open-loop connections (default 64); at least rate × response time, or requests queue in the generator. */

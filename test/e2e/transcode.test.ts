@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import { deadPort, startGateway, type TestGateway } from './helpers.js';
-import { startLibraryServer, type LibraryServer } from './fixtures/library-server.js';
+import { startLibraryServer, type LibraryServer } from '../../loadtest/upstream/library-grpc-server.js';
 
 const PROTOS = resolve('config/protos');
 const LIBRARY = join(PROTOS, 'example/library/v1/library.proto');
