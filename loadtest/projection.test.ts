@@ -63,3 +63,10 @@ test('rates the gateway did not sustain are listed as saturated and left out of 
   assert.equal(none?.latencyPass, false, 'no sustained rate: the target was not met at any measured rate');
   assert.match(formatProjections([none!]), /none: every open-loop rate saturated the gateway/);
 });
+
+test('open-loop runs without a direct baseline (gRPC upstream) are not judged on added latency', () => {
+  const p = projectScenario('s', [run({ mode: 'open', rate: 500, rps: 500, added: null })]);
+  assert.equal(p?.latencyPass, null);
+  assert.equal(p?.maxSustainedRate, 500);
+  assert.match(formatProjections([p!]), /not measurable \(no direct baseline; sustained up to 500 req\/s\).*\[n\/a\]/);
+});
