@@ -121,6 +121,26 @@ describe('REST→gRPC transcoding (real gRPC server)', () => {
     assert.equal(r.json.code, 'grpc_deadline_exceeded');
   });
 
+  test('json-array streaming, unknownFields: ignore, and response metadata as grpc-metadata-* headers', async () => {
+    const alt = await startGateway(yaml(srv.port).replace('    timeout: 500ms', '    timeout: 500ms\n    streaming: json-array\n    unknownFields: ignore\n    responseHeaders: [ x-served-by ]'));
+    try {
+      const r = await call(alt, 'GET', '/v1/shelves/s4/books:stream?limit=2');
+      assert.equal(r.status, 200);
+      assert.equal(r.type, 'application/json');
+      assert.deepEqual(r.json, [{ name: 'shelves/s4/books/0', isbn: '1000' }, { name: 'shelves/s4/books/1', isbn: '1001' }]);
+      const empty = await call(alt, 'GET', '/v1/shelves/empty/books:stream');
+      assert.deepEqual(empty.json, []);
+      const lenient = await call(alt, 'POST', '/v1/shelves/s2/books?nope=1', { titel: 'x', title: 'ok' });
+      assert.equal(lenient.status, 200, lenient.text);
+      assert.equal(lenient.json.title, 'ok');
+      const echo = await request(alt.base + '/v1/echo', { method: 'POST', body: '{"text":"m"}', headers: { 'content-type': 'application/json' } });
+      await echo.body.text();
+      assert.equal(echo.headers['grpc-metadata-x-served-by'], 'library-1');
+    } finally {
+      await alt.close();
+    }
+  });
+
   test('a dead gRPC upstream gives 503', async () => {
     const dead = await startGateway(yaml(await deadPort()));
     try {
