@@ -7,7 +7,7 @@ import { normalise } from './normalise.js';
 import { checkSchema } from './schema-check.js';
 import { checkSemantics } from './semantic-check.js';
 import type { GatewayConfig } from './types.js';
-import { entryBindings, grpcRoutes } from '../transcode/grpc-routes.js';
+import { entryBindings, grpcRoutes, type GrpcEntryBindings } from '../transcode/grpc-routes.js';
 
 /** Config file used when neither `--config` nor TURNPIKE_CONFIG is given. */
 export const DEFAULT_CONFIG_PATH = 'config/gateway.yaml';
@@ -50,15 +50,16 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
  */
 function addGrpcRoutes(config: GatewayConfig, issues: IssueList): void {
   if (config.grpc.length === 0) return;
-  config.grpc.forEach((_g, i) => {
+  const bindings: GrpcEntryBindings[] = [];
+  config.grpc.forEach((g, i) => {
     try {
-      entryBindings(config.grpc[i]);
+      bindings.push(entryBindings(g));
     } catch (err) {
       issues.add(['grpc', i], (err as Error).message);
     }
   });
   if (issues.items.length > 0) throw new ConfigError(issues.sorted());
-  config.routes.push(...grpcRoutes(config, config.routes.length));
+  config.routes.push(...grpcRoutes(config, bindings, config.routes.length));
 }
 
 /**

@@ -33,12 +33,13 @@ export function entryBindings(g: GrpcTranscodeConfig): GrpcEntryBindings {
 /**
  * The router routes of every entry: one per (HTTP method, router path), its
  * candidates tried in order on a hit. Named `grpc:<Service>/<Method>` after
- * the first candidate; a custom kind `*` matches any method.
+ * the first candidate; a custom kind `*` matches any method. `bindings[i]`
+ * is {@link entryBindings} of `config.grpc[i]`.
  */
-export function grpcRoutes(config: GatewayConfig, firstIndex: number): RouteConfig[] {
+export function grpcRoutes(config: GatewayConfig, bindings: readonly GrpcEntryBindings[], firstIndex: number): RouteConfig[] {
   const out: RouteConfig[] = [];
   config.grpc.forEach((g, gi) => {
-    const { list } = entryBindings(g);
+    const { list } = bindings[gi];
     for (const group of groupForRouter(list)) {
       const first = group.candidates[0];
       out.push({

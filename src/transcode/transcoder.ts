@@ -43,7 +43,7 @@ export class Transcoder {
         cfg, byKey, root, next: 0,
         codec: new ProtoCodec({
           files: cfg.protos, includeDirs: cfg.includeDirs, offload: cfg.offload,
-          offloadThresholdBytes: cfg.offloadThresholdBytes, threads: cfg.threads,
+          offloadThresholdBytes: cfg.offloadThresholdBytes, threads: cfg.threads, root,
         }),
         channels: up.targets.map((t) => new GrpcChannel(t.url.replace(/^http:/, 'h2c:'))),
       };

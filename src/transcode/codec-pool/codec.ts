@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { loadProtoRoot } from '../proto-root.js';
+import type protobuf from 'protobufjs';
 import { type CodecTask, type CodecTaskFailure, ProtoCodecError, TypeCache, rebuildCodecError, runCodecTask } from './codec-task.js';
 import type { CodecWorkerData } from './codec-worker.js';
 
@@ -25,6 +26,8 @@ export interface ProtoCodecOptions {
   readonly offloadThresholdBytes: number;
   /** Pool size; default min(4, availableParallelism()). */
   readonly threads?: number;
+  /** The same protos already loaded on this thread (saves parsing them again for inline work). */
+  readonly root?: protobuf.Root;
 }
 
 /** Options of {@link ProtoCodec.encode}. */
@@ -155,7 +158,7 @@ export class ProtoCodec {
   }
 
   #inlineTypes(): TypeCache {
-    if (this.#types === null) this.#types = new TypeCache(loadProtoRoot(this.#opts.files, this.#opts.includeDirs));
+    if (this.#types === null) this.#types = new TypeCache(this.#opts.root ?? loadProtoRoot(this.#opts.files, this.#opts.includeDirs));
     return this.#types;
   }
 
