@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../ingress/request-context.js';
 import { isDroppedResponseHeader, eqLower } from './forward-headers.js';
 import { statusLine } from '../response/status-lines.js';
+import { deferWrite, type BatchedWrite } from '../response/write-batch.js';
 
 /**
  * What the exchange reports back to its owner (the request handler): kept as
@@ -30,10 +31,11 @@ const EMPTY = Buffer.alloc(0);
  * response into the uWS response with backpressure on both sides.
  *
  * Small responses with a known length are collected and written in a single
- * corked write (one syscall); larger or unknown-length ones stream with
+ * corked write (one syscall), batched with the other responses of the same
+ * event-loop turn (write-batch.ts); larger or unknown-length ones stream with
  * `tryEnd` (Content-Length) or `write` (chunked).
  */
-export class ProxyExchange implements Dispatcher.DispatchHandler {
+export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
   private readonly ctx: RequestContext;
   private readonly owner: ExchangeOwner;
   private readonly head: boolean;
@@ -129,8 +131,22 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     // A length-framed stream already ended the client response when its last
     // byte went out; uWS forbids touching a finished response (it throws).
     if (this.ctx.finished) return;
+    // why: sent with the other responses of this loop turn (see write-batch.ts).
+    deferWrite(this);
+  }
+
+  /** BatchedWrite: ends the client response, unless it was aborted or answered meanwhile. */
+  flushWrite(): void {
+    if (this.ctx.aborted || this.ctx.finished) return;
     corkTarget = this;
-    this.ctx.res.cork(finishCorked);
+    try {
+      this.ctx.res.cork(finishCorked);
+    } catch (err) {
+      // Never expected; the connection cannot be trusted after a failed write.
+      this.owner.upstreamFailed(this.ctx, err, true);
+      if (!this.ctx.finished) { this.ctx.finished = true; this.ctx.res.close(); }
+      this.owner.finished(this.ctx);
+    }
   }
 
   onError(err: Error): void {
