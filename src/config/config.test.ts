@@ -23,6 +23,7 @@ const FULL = `server:
   workers: 3
   maxBodySize: 1mb
   maxHeaderSize: 8192
+  workerHeap: 128mb
   gracePeriod: 1m
   trustedProxies: [10.0.0.0/8, "::1"]
   bufferBodySize: 32kb
@@ -78,7 +79,7 @@ test('a full config normalises exactly', () => {
   const file = fixture('full.yaml', FULL);
   const expected: GatewayConfig = {
     server: {
-      host: '127.0.0.2', port: 8081, workers: 3, maxBodyBytes: 1024 * 1024, maxHeaderBytes: 8192, gracePeriodMs: 60_000,
+      host: '127.0.0.2', port: 8081, workers: 3, maxBodyBytes: 1024 * 1024, maxHeaderBytes: 8192, workerHeapBytes: 128 * 1024 * 1024, gracePeriodMs: 60_000,
       trustedProxies: ['10.0.0.0/8', '::1'], bufferBodyBytes: 32 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'debug',
     },
     admin: { host: '0.0.0.0', port: 9000 },
@@ -131,7 +132,7 @@ test('an empty file is all defaults', () => {
   const config = loadConfig(fixture('empty.yaml', '# nothing here\n'), {});
   assert.deepStrictEqual(config, {
     server: {
-      host: '0.0.0.0', port: 8080, workers: availableParallelism(), maxBodyBytes: 10 * 1024 * 1024, maxHeaderBytes: 16 * 1024,
+      host: '0.0.0.0', port: 8080, workers: availableParallelism(), maxBodyBytes: 10 * 1024 * 1024, maxHeaderBytes: 16 * 1024, workerHeapBytes: 64 * 1024 * 1024,
       gracePeriodMs: 30_000, trustedProxies: [], bufferBodyBytes: 64 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'info',
     },
     admin: { host: '127.0.0.1', port: 9901 },
@@ -170,9 +171,10 @@ test('environment variables override the file', () => {
   const config = loadConfig(file, {
     TURNPIKE_HOST: '::', TURNPIKE_PORT: '9090', TURNPIKE_WORKERS: '4', TURNPIKE_ADMIN_PORT: '9999', TURNPIKE_ADMIN_HOST: '0.0.0.0',
     TURNPIKE_LOG_LEVEL: 'error', TURNPIKE_GRACE_PERIOD: '2s', TURNPIKE_MAX_BODY_SIZE: '1kb', TURNPIKE_MAX_HEADER_SIZE: '2048',
+    TURNPIKE_WORKER_HEAP: '0',
   });
   assert.deepStrictEqual(config.server, {
-    host: '::', port: 9090, workers: 4, maxBodyBytes: 1024, maxHeaderBytes: 2048, gracePeriodMs: 2000,
+    host: '::', port: 9090, workers: 4, maxBodyBytes: 1024, maxHeaderBytes: 2048, workerHeapBytes: 0, gracePeriodMs: 2000,
     trustedProxies: [], bufferBodyBytes: 64 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'error',
   });
   assert.deepStrictEqual(config.admin, { host: '0.0.0.0', port: 9999 });
@@ -184,10 +186,11 @@ test('invalid environment values are errors naming the variable, all at once', (
   const env = {
     TURNPIKE_PORT: 'abc', TURNPIKE_ADMIN_PORT: '70000', TURNPIKE_WORKERS: '0', TURNPIKE_LOG_LEVEL: 'loud',
     TURNPIKE_GRACE_PERIOD: '5 minutes', TURNPIKE_MAX_BODY_SIZE: '1tb', TURNPIKE_MAX_HEADER_SIZE: 'big',
+    TURNPIKE_WORKER_HEAP: 'lots',
   };
   const err = configError(() => parseConfig('', 'x.yaml', env));
   assert.deepStrictEqual(err.message.split('\n'), [
-    'invalid configuration (7 errors):',
+    'invalid configuration (8 errors):',
     'TURNPIKE_PORT: must be an integer 1-65535, got "abc"',
     'TURNPIKE_ADMIN_PORT: must be an integer 1-65535, got "70000"',
     'TURNPIKE_WORKERS: must be an integer >= 1 or "auto", got "0"',
@@ -195,6 +198,7 @@ test('invalid environment values are errors naming the variable, all at once', (
     'TURNPIKE_GRACE_PERIOD: must be a duration like 250ms, 5s, 1m, 1h or integer milliseconds, got "5 minutes"',
     'TURNPIKE_MAX_BODY_SIZE: must be a size like 512kb, 10mb, 1gb or integer bytes, got "1tb"',
     'TURNPIKE_MAX_HEADER_SIZE: must be a size like 512kb, 10mb, 1gb or integer bytes, got "big"',
+    'TURNPIKE_WORKER_HEAP: must be a size like 512kb, 10mb, 1gb or integer bytes, got "lots"',
   ]);
   assert.deepStrictEqual(err.issues[0], { file: 'env', line: 0, column: 0, path: 'TURNPIKE_PORT', message: 'must be an integer 1-65535, got "abc"' });
 });
@@ -208,7 +212,7 @@ test('ENV_VARS documents every variable the loader reads', () => {
   const names = ENV_VARS.map((v) => v.name);
   assert.deepStrictEqual(names, [
     'TURNPIKE_CONFIG', 'TURNPIKE_HOST', 'TURNPIKE_PORT', 'TURNPIKE_WORKERS', 'TURNPIKE_ADMIN_HOST', 'TURNPIKE_ADMIN_PORT',
-    'TURNPIKE_LOG_LEVEL', 'TURNPIKE_GRACE_PERIOD', 'TURNPIKE_MAX_BODY_SIZE', 'TURNPIKE_MAX_HEADER_SIZE',
+    'TURNPIKE_LOG_LEVEL', 'TURNPIKE_GRACE_PERIOD', 'TURNPIKE_MAX_BODY_SIZE', 'TURNPIKE_MAX_HEADER_SIZE', 'TURNPIKE_WORKER_HEAP',
     'REDIS_URL', 'TURNPIKE_REDIS_URL',
   ]);
   for (const v of ENV_VARS) assert.ok(v.description.length > 10, v.name);

@@ -26,6 +26,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'TURNPIKE_GRACE_PERIOD', description: 'Shutdown grace period, e.g. 30s (server.gracePeriod, default 30s).' },
   { name: 'TURNPIKE_MAX_BODY_SIZE', description: 'Largest request body, e.g. 10mb; 0 = unlimited (server.maxBodySize, default 10mb).' },
   { name: 'TURNPIKE_MAX_HEADER_SIZE', description: 'Largest total request headers, e.g. 16kb (server.maxHeaderSize, default 16kb).' },
+  { name: 'TURNPIKE_WORKER_HEAP', description: 'Heap a worker fills before its first full GC, e.g. 64mb; 0 = V8 default (server.workerHeap, default 64mb).' },
   { name: 'REDIS_URL', description: 'Redis for shared rate limits: redis://host:port[/db] or redis+cluster://h1:p1,h2:p2 (redis.url; default none = per-worker limits).' },
   { name: 'TURNPIKE_REDIS_URL', description: 'Same as REDIS_URL, and wins over it.' },
 ];
@@ -41,6 +42,7 @@ export interface EnvOverrides {
   gracePeriodMs?: number;
   maxBodyBytes?: number;
   maxHeaderBytes?: number;
+  workerHeapBytes?: number;
   redisUrl?: string;
 }
 
@@ -89,7 +91,9 @@ export function readEnvOverrides(env: NodeJS.ProcessEnv, issues: ConfigIssue[]):
     if (ms === null) bad('TURNPIKE_GRACE_PERIOD', DURATION_HINT, grace);
     else out.gracePeriodMs = ms;
   }
-  for (const [name, key] of [['TURNPIKE_MAX_BODY_SIZE', 'maxBodyBytes'], ['TURNPIKE_MAX_HEADER_SIZE', 'maxHeaderBytes']] as const) {
+  for (const [name, key] of [
+    ['TURNPIKE_MAX_BODY_SIZE', 'maxBodyBytes'], ['TURNPIKE_MAX_HEADER_SIZE', 'maxHeaderBytes'], ['TURNPIKE_WORKER_HEAP', 'workerHeapBytes'],
+  ] as const) {
     const v = get(name);
     if (v === undefined) continue;
     const bytes = tryParseSize(v);
@@ -121,6 +125,7 @@ export function applyEnvOverrides(config: GatewayConfig, o: EnvOverrides): void 
   if (o.gracePeriodMs !== undefined) s.gracePeriodMs = o.gracePeriodMs;
   if (o.maxBodyBytes !== undefined) s.maxBodyBytes = o.maxBodyBytes;
   if (o.maxHeaderBytes !== undefined) s.maxHeaderBytes = o.maxHeaderBytes;
+  if (o.workerHeapBytes !== undefined) s.workerHeapBytes = o.workerHeapBytes;
   if (o.adminHost !== undefined) config.admin.host = o.adminHost;
   if (o.adminPort !== undefined) config.admin.port = o.adminPort;
   if (o.redisUrl !== undefined) config.redis.url = o.redisUrl;

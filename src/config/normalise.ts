@@ -18,6 +18,8 @@ export const DEFAULTS = {
   maxBodyBytes: 10 * 1024 * 1024,
   /** server.maxHeaderSize: 16kb. */
   maxHeaderBytes: 16 * 1024,
+  /** server.workerHeap: 64mb. */
+  workerHeapBytes: 64 * 1024 * 1024,
   /** server.gracePeriod: 30s. */
   gracePeriodMs: 30_000,
   /** server.bufferBodySize: 64kb. */
@@ -163,6 +165,7 @@ function normaliseServer(s: Obj): ServerConfig {
     workers: resolveWorkers(s.workers),
     maxBodyBytes: s.maxBodySize === undefined ? DEFAULTS.maxBodyBytes : parseSize(s.maxBodySize),
     maxHeaderBytes: s.maxHeaderSize === undefined ? DEFAULTS.maxHeaderBytes : parseSize(s.maxHeaderSize),
+    workerHeapBytes: s.workerHeap === undefined ? DEFAULTS.workerHeapBytes : parseSize(s.workerHeap),
     gracePeriodMs: s.gracePeriod === undefined ? DEFAULTS.gracePeriodMs : parseDuration(s.gracePeriod),
     trustedProxies: [...(s.trustedProxies ?? [])],
     bufferBodyBytes: s.bufferBodySize === undefined ? DEFAULTS.bufferBodyBytes : parseSize(s.bufferBodySize),

@@ -85,6 +85,11 @@ export interface ServerConfig {
   maxBodyBytes: number;
   /** Largest total request header size accepted before 431 (default 16 KiB). */
   maxHeaderBytes: number;
+  /**
+   * Old-generation heap a worker may fill before V8's first full GC, given to
+   * forked workers as `--initial-old-space-size` (default 64 MiB; 0 = V8's own).
+   */
+  workerHeapBytes: number;
   /** How long SIGTERM waits for in-flight requests (default 30 s). */
   gracePeriodMs: number;
   /** CIDRs or addresses whose X-Forwarded-For is trusted and appended to. */

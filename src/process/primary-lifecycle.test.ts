@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { eventually, get, readyz, sample, spawnPrimary, startPrimary, testConfig } from './fixtures/harness.js';
 
@@ -13,7 +14,9 @@ function alive(pid: number): boolean {
 
 test('readyz turns 200 only once every worker of the generation listens', async (t) => {
   // Worker 1 listens after 300 ms, worker 2 after 600 ms.
-  const primary = spawnPrimary(testConfig('r1', 2, { test: { startDelayMs: 300 } }));
+  const config = testConfig('r1', 2, { test: { startDelayMs: 300 } });
+  config.server.workerHeapBytes = 32 * 1024 * 1024;
+  const primary = spawnPrimary(config);
   t.after(() => primary.cleanup());
   const adminLine = await primary.waitForLine((l) => l.msg === 'admin listening');
   primary.adminPort = adminLine.port as number;
@@ -35,6 +38,12 @@ test('readyz turns 200 only once every worker of the generation listens', async 
   assert.equal(r.body.generation, 1);
   assert.equal(r.body.workers.length, 2);
   assert.deepEqual(r.body.details, {});
+  // server.workerHeap reaches the forked workers as a V8 flag.
+  if (existsSync('/proc/self/cmdline')) {
+    for (const w of r.body.workers) {
+      assert.ok(readFileSync(`/proc/${w.pid}/cmdline`, 'latin1').split('\0').includes('--initial-old-space-size=32'), `worker ${w.pid} flags`);
+    }
+  }
   const health = await get(primary.adminPort, '/healthz');
   assert.equal(health.status, 200);
   assert.deepEqual(JSON.parse(health.body), { status: 'ok' });

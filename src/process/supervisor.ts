@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { allListening, cancelRestarts, killWorker, newGeneration, type Generation, type WorkerRecord, type WorkerState } from './generation.js';
 import { isWorkerMessage, type PrimaryToWorker, type WorkerToPrimary } from './ipc.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 
 /** Readiness as served by `GET /readyz`. */
 export interface SupervisorSnapshot {
@@ -137,6 +138,8 @@ export class Supervisor {
   }
 
   private fork(gen: Generation, slot: number): void {
+    // Per fork: a reload may change server.workerHeap.
+    cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, gen.config.server.workerHeapBytes, process.env.NODE_OPTIONS) });
     const worker = cluster.fork({ ...this.opts.env, TURNPIKE_GENERATION: String(gen.number) });
     const rec: WorkerRecord = {
       id: worker.id, pid: worker.process.pid ?? 0, generation: gen.number, slot, config: gen.config, worker,
