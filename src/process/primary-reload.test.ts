@@ -96,6 +96,9 @@ test('a new generation that cannot listen is discarded and the old one keeps ser
   primary.writeConfig(testConfig('v3', 2));
   primary.child.kill('SIGHUP');
   await primary.waitForLine((l) => l.msg === 'reloaded' && l.generation === 3);
+  // Until the draining v1 workers have closed their listeners, a new
+  // connection may still land on one of them (served, not refused).
+  await eventually(async () => (await readyz(primary)).body.workers.every((w) => w.generation === 3));
   assert.equal(JSON.parse((await get(primary.port, '/')).body).route, 'v3');
 });
 

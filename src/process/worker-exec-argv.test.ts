@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { workerExecArgv } from './worker-exec-argv.js';
+import { nodeAcceptsFlag, workerExecArgv } from './worker-exec-argv.js';
 
 const MB = 1024 * 1024;
 
@@ -17,4 +17,10 @@ test('a heap flag the operator already gave wins (argv or NODE_OPTIONS, dashes o
   assert.deepEqual(workerExecArgv(['--initial-old-space-size=16'], 64 * MB), ['--initial-old-space-size=16']);
   assert.deepEqual(workerExecArgv(['--initial_old_space_size=16'], 64 * MB), ['--initial_old_space_size=16']);
   assert.deepEqual(workerExecArgv([], 64 * MB, '--initial-old-space-size=8'), []);
+});
+
+test('a flag this node rejects is left out rather than stopping every worker', () => {
+  assert.deepEqual(workerExecArgv(['--x'], 64 * MB, '', () => false), ['--x']);
+  assert.equal(nodeAcceptsFlag('--initial-old-space-size=64'), true);
+  assert.equal(nodeAcceptsFlag('--no-such-v8-flag-turnpike'), false);
 });

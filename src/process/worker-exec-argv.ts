@@ -3,6 +3,8 @@
  * does by default) plus the heap setting from `server.workerHeap`.
  */
 
+import { spawnSync } from 'node:child_process';
+
 const HEAP_FLAG = '--initial-old-space-size';
 
 /**
@@ -22,12 +24,32 @@ const HEAP_FLAG = '--initial-old-space-size';
  * @param workerHeapBytes `server.workerHeapBytes`
  * @param nodeOptions the NODE_OPTIONS the worker will inherit
  */
-export function workerExecArgv(primaryArgv: readonly string[], workerHeapBytes: number, nodeOptions = ''): string[] {
+export function workerExecArgv(
+  primaryArgv: readonly string[], workerHeapBytes: number, nodeOptions = '', flagWorks: (flag: string) => boolean = nodeAcceptsFlag,
+): string[] {
   const argv = [...primaryArgv];
   if (workerHeapBytes <= 0) return argv;
   if (mentions(argv, HEAP_FLAG) || nodeOptions.includes(HEAP_FLAG) || nodeOptions.includes('--initial_old_space_size')) return argv;
-  argv.push(`${HEAP_FLAG}=${Math.max(1, Math.round(workerHeapBytes / (1024 * 1024)))}`);
+  const flag = `${HEAP_FLAG}=${Math.max(1, Math.round(workerHeapBytes / (1024 * 1024)))}`;
+  // A V8 flag this node does not know would stop every worker from starting.
+  if (flagWorks(flag)) argv.push(flag);
   return argv;
+}
+
+const probed = new Map<string, boolean>();
+
+/**
+ * Whether this node binary starts with `flag` (V8 flags differ between
+ * versions): runs `node FLAG -e 0` once per flag and remembers the answer.
+ */
+export function nodeAcceptsFlag(flag: string): boolean {
+  let ok = probed.get(flag);
+  if (ok === undefined) {
+    const r = spawnSync(process.execPath, [flag, '-e', '0'], { stdio: 'ignore', timeout: 10_000 });
+    ok = r.status === 0;
+    probed.set(flag, ok);
+  }
+  return ok;
 }
 
 function mentions(argv: readonly string[], flag: string): boolean {
