@@ -113,12 +113,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
       this.bufferedBytes += chunk.length;
       return true;
     }
-    if (this.started) {
-      // why: a body chunk on its own is one send either way; inside a cork
-      // uWS reports any chunk larger than its 16 KiB cork buffer as
-      // backpressure, which would pause undici after every large chunk.
-      return this.writeChunk(chunk);
-    }
+    // Every write is corked: uWS.js prints a warning line to stderr for each
+    // write made outside a cork callback.
     corkTarget = this;
     corkChunk = chunk;
     this.ctx.res.cork(writeChunkCorked);
