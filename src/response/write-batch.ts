@@ -54,7 +54,7 @@ function flushWrites(): void {
   spare = batch;
 }
 
-/** Number of writes waiting (tests and drain diagnostics). */
+/** Number of writes waiting (for tests). */
 export function pendingWrites(): number {
   return queue.length;
 }

@@ -137,10 +137,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
     corkTarget = this;
     try {
       this.ctx.res.cork(finishCorked);
-    } catch (err) {
-      // Never expected; the connection cannot be trusted after a failed write.
-      this.owner.upstreamFailed(this.ctx, err, true);
-      if (!this.ctx.finished) { this.ctx.finished = true; this.ctx.res.close(); }
+    } catch {
+      // Never expected (uWS throws only for a response it no longer owns); the
+      // connection cannot be trusted after a failed write, so cut it.
+      if (!this.ctx.finished) {
+        this.ctx.finished = true;
+        try { this.ctx.res.close(); } catch { /* already gone */ }
+      }
       this.owner.finished(this.ctx);
     }
   }
