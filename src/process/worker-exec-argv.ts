@@ -29,7 +29,7 @@ export function workerExecArgv(
 ): string[] {
   const argv = [...primaryArgv];
   if (workerHeapBytes <= 0) return argv;
-  if (mentions(argv, HEAP_FLAG) || nodeOptions.includes(HEAP_FLAG) || nodeOptions.includes('--initial_old_space_size')) return argv;
+  if (mentions(argv, HEAP_FLAG) || mentions(nodeOptions.split(/\s+/), HEAP_FLAG)) return argv;
   const flag = `${HEAP_FLAG}=${Math.max(1, Math.round(workerHeapBytes / (1024 * 1024)))}`;
   // A V8 flag this node does not know would stop every worker from starting.
   if (flagWorks(flag)) argv.push(flag);

@@ -8,9 +8,9 @@
  * (the client, often on another core) asleep and pays a cross-core wake-up.
  * Collecting the writes and sending them back to back in the check phase
  * (`setImmediate`, which runs right after the poll) wakes readers less often
- * and keeps the write path hot in the cache. Measured with
- * `native-bench/proxy-bench.ts` side by side on a 2-core VM: 15–20 % less
- * gateway CPU per request (tiny and 16 KiB responses). The delay is bounded
+ * and keeps the write path hot in the cache. Measured with an interleaved
+ * A/B (what `npm run bench:ab` runs) on a 2-core VM: 21–22 % less gateway
+ * CPU per request (tiny and 16 KiB responses). The delay is bounded
  * by one pass over the poll's callbacks; with one response per poll (light
  * load) the check phase follows at once.
  *
