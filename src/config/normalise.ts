@@ -4,6 +4,7 @@ import type {
   ActiveHealthCheckConfig, GatewayConfig, GrpcTranscodeConfig, RateLimitConfig, RouteConfig, RouteTimeouts, ServerConfig, UpstreamConfig,
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
+import type { PolicySpec } from '../policies/types.js';
 
 /**
  * Every default the loader fills in (the schema's descriptions say the same).
@@ -90,16 +91,23 @@ export function normalise(data: Obj | null, source: string): GatewayConfig {
   for (const [name, up] of Object.entries<Obj>(doc.upstreams ?? {})) {
     Object.defineProperty(upstreams, name, { value: normaliseUpstream(name, up), enumerable: true, writable: true, configurable: true });
   }
-  const routes = ((doc.routes ?? []) as Obj[]).map(normaliseRoute);
+  const policies = normalisePolicies(doc.policies ?? {});
+  const routes = ((doc.routes ?? []) as Obj[]).map((r, i) => normaliseRoute(r, i, policies));
   const admin: Obj = doc.admin ?? {};
+  const rateLimits = ((doc.rateLimits ?? []) as Obj[]).map(normaliseRateLimit);
+  // A rate-limit policy is a named limit like a rateLimits entry (same store, metrics and headers).
+  for (const spec of Object.values(policies)) if (spec.kind === 'rate-limit') rateLimits.push(spec.config as RateLimitConfig);
+  for (const r of routes) for (const spec of r.policies) if (spec.kind === 'rate-limit' && !Object.hasOwn(policies, spec.name)) rateLimits.push(spec.config as RateLimitConfig);
   return {
     server: normaliseServer(doc.server ?? {}),
     admin: { host: admin.host ?? DEFAULTS.adminHost, port: admin.port ?? DEFAULTS.adminPort },
     upstreams,
     routes,
     redis: normaliseRedis(doc.redis ?? {}),
-    rateLimits: ((doc.rateLimits ?? []) as Obj[]).map(normaliseRateLimit),
+    rateLimits,
     globalRateLimits: refs(doc.globalRateLimits),
+    policies,
+    globalPolicies: refs(doc.globalPolicies),
     rateLimitConsumerHeader: String(doc.rateLimitConsumerHeader ?? DEFAULTS.rateLimitConsumerHeader).toLowerCase(),
     grpc: ((doc.grpc ?? []) as Obj[]).map(normaliseGrpc),
     source,
@@ -216,10 +224,30 @@ function normaliseHealthCheck(h: Obj): ActiveHealthCheckConfig {
   };
 }
 
-function normaliseRoute(r: Obj, index: number): RouteConfig {
+/** Named policies, in config order; a rate-limit's config is normalised to a {@link RateLimitConfig}. */
+function normalisePolicies(p: Obj): Record<string, PolicySpec> {
+  const out: Record<string, PolicySpec> = {};
+  for (const [name, body] of Object.entries<Obj>(p)) {
+    Object.defineProperty(out, name, { value: policySpec(name, body, ['policies', name]), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** A `{ <kind>: <config> }` entry as a spec named `name`. */
+function policySpec(name: string, body: Obj, at: Array<string | number>): PolicySpec {
+  const kind = Object.keys(body)[0];
+  const raw: unknown = body[kind] ?? {};
+  const config = kind === 'rate-limit' ? normaliseRateLimit({ ...(raw as Obj), name }) : raw;
+  return { name, kind, config, at: [...at, kind] };
+}
+
+function normaliseRoute(r: Obj, index: number, named: Record<string, PolicySpec>): RouteConfig {
   const m: Obj = r.match;
+  const name: string = r.name ?? `route-${index}`;
+  const policies = ((r.policies ?? []) as unknown[]).map((ref, i) => (typeof ref === 'string'
+    ? named[ref] : policySpec(`${name}#${i}`, ref as Obj, ['routes', index, 'policies', i])));
   return {
-    name: r.name ?? `route-${index}`,
+    name,
     index,
     match: {
       path: m.path,
@@ -236,6 +264,8 @@ function normaliseRoute(r: Obj, index: number): RouteConfig {
     preserveHost: r.preserveHost ?? false,
     timeout: normaliseTimeout(r.timeout),
     rateLimit: refs(r.rateLimit),
+    policies,
+    maxBodyBytes: r.maxBodySize === undefined ? null : parseSize(r.maxBodySize),
   };
 }
 

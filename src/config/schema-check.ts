@@ -1,9 +1,23 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import schema from './gateway.schema.json' with { type: 'json' };
 import type { ConfigPath, IssueList } from './issues.js';
+import { POLICY_FACTORIES } from '../policies/registry.js';
+import type { PolicyFactory } from '../policies/types.js';
 
-/** The JSON Schema of the user-facing (un-normalised) config file. */
-export const gatewaySchema: Readonly<Record<string, unknown>> = schema;
+/**
+ * The JSON Schema of the user-facing (un-normalised) config file: the base
+ * schema with every registered policy kind's fragment composed into
+ * `$defs.policy` (so a policy's config errors name file, line and path like
+ * any other).
+ */
+export const gatewaySchema: Readonly<Record<string, unknown>> = composeGatewaySchema(schema, POLICY_FACTORIES);
+
+/** The base schema plus one `$defs.policy.properties.<kind>` per policy kind. */
+export function composeGatewaySchema(base: Readonly<Record<string, unknown>>, kinds: readonly PolicyFactory[]): Record<string, unknown> {
+  const out = structuredClone(base) as { $defs: { policy: { properties: Record<string, unknown> } } };
+  for (const k of kinds) out.$defs.policy.properties[k.name] = structuredClone(k.schema);
+  return out;
+}
 
 let compiled: ValidateFunction | null = null;
 
@@ -17,7 +31,7 @@ export function schemaValidator(): ValidateFunction {
   if (compiled !== null) return compiled;
   const ajv = new Ajv2020({ allErrors: true, verbose: true, allowUnionTypes: true, strict: true, strictRequired: false });
   ajv.addKeyword({ keyword: 'x-message', schemaType: ['string', 'object'] });
-  compiled = ajv.compile(schema);
+  compiled = ajv.compile(gatewaySchema);
   return compiled;
 }
 

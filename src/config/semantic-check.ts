@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import type { ConfigPath, IssueList } from './issues.js';
 import { displayPath } from './issues.js';
 import { tryParseDuration } from './units.js';
+import { POLICY_FACTORIES } from '../policies/registry.js';
+import { checkRateLimit } from '../policies/rate-limit/schema.js';
 
 type Obj = Record<string, unknown>;
 
@@ -31,8 +33,10 @@ export function checkSemantics(data: unknown, issues: IssueList): void {
   if (isObj(data.server)) checkServer(data.server, issues);
   for (const [name, up] of Object.entries(upstreams)) if (isObj(up)) checkUpstream(name, up, issues);
   const limits = checkRateLimits(data.rateLimits, issues);
+  const policies = checkPolicies(data, limits, issues);
   checkGrpc(data.grpc, upstreams, issues);
   checkLimitRefs(data.globalRateLimits, ['globalRateLimits'], limits, issues);
+  checkPolicyRefs(data.globalPolicies, ['globalPolicies'], policies, issues);
   if (!Array.isArray(data.routes)) return;
   const names = new Map<string, number>();
   const signatures = new Map<string, number>();
@@ -49,6 +53,12 @@ export function checkSemantics(data: unknown, issues: IssueList): void {
       issues.add([...at, 'upstream'], `"${route.upstream}" is a grpc upstream: it is reached through a grpc transcoding entry, not a route`);
     }
     checkLimitRefs(route.rateLimit, [...at, 'rateLimit'], limits, issues);
+    if (Array.isArray(route.policies)) {
+      route.policies.forEach((ref: unknown, j: number) => {
+        if (typeof ref === 'string') checkPolicyRefs([ref], [...at, 'policies', j], policies, issues, true);
+        else checkPolicyBody(ref, [...at, 'policies', j], data, issues);
+      });
+    }
     if (!isObj(route.match) || typeof route.match.path !== 'string') return;
     checkRoutePaths(route, route.match.path, at, issues);
     const sig = signature(route.match);
@@ -69,14 +79,45 @@ function checkRateLimits(list: unknown, issues: IssueList): Set<string> {
       if (names.has(l.name)) issues.add([...at, 'name'], `duplicate rate limit name "${l.name}"`);
       names.add(l.name);
     }
-    const quota = l.algorithm === 'quota';
-    if (quota && l.period === undefined) issues.add([...at, 'period'], 'is required for algorithm quota (day or month)');
-    if (quota && l.window !== undefined) issues.add([...at, 'window'], 'does not apply to algorithm quota (it counts per calendar period)');
-    if (!quota && l.period !== undefined) issues.add([...at, 'period'], 'only applies to algorithm quota');
-    if (l.burst !== undefined && l.algorithm !== undefined && l.algorithm !== 'token-bucket') issues.add([...at, 'burst'], 'only applies to algorithm token-bucket');
-    if (l.window !== undefined && tryParseDuration(l.window) === 0) issues.add([...at, 'window'], 'must be more than 0');
+    checkRateLimit(l, at, (path, message) => issues.add(path, message));
   });
   return names;
+}
+
+/**
+ * Each named policy's config passes its kind's own checks, and a rate-limit
+ * policy's name does not clash with a rateLimits entry. Returns the names.
+ */
+function checkPolicies(data: Obj, limits: Set<string>, issues: IssueList): Set<string> {
+  const names = new Set<string>();
+  if (!isObj(data.policies)) return names;
+  for (const [name, body] of Object.entries(data.policies)) {
+    names.add(name);
+    const kind = checkPolicyBody(body, ['policies', name], data, issues);
+    if (kind === 'rate-limit' && limits.has(name)) issues.add(['policies', name], `duplicate rate limit name "${name}" (also in rateLimits)`);
+  }
+  return names;
+}
+
+/** Runs the kind's check on a `{ <kind>: <config> }` body; returns the kind ('' when not one). */
+function checkPolicyBody(body: unknown, at: ConfigPath, data: Obj, issues: IssueList): string {
+  if (!isObj(body)) return '';
+  const keys = Object.keys(body);
+  if (keys.length !== 1) return '';
+  const factory = POLICY_FACTORIES.find((f) => f.name === keys[0]);
+  if (factory === undefined) return '';
+  if (factory.check !== undefined) factory.check(body[keys[0]] ?? {}, [...at, keys[0]], (path, message) => issues.add(path, message), data);
+  return factory.name;
+}
+
+/** Every referenced policy name exists. */
+function checkPolicyRefs(v: unknown, at: ConfigPath, names: Set<string>, issues: IssueList, single = false): void {
+  if (!Array.isArray(v)) return;
+  v.forEach((name: unknown, i: number) => {
+    if (typeof name !== 'string' || names.has(name)) return;
+    const known = names.size > 0 ? `defined: ${[...names].join(', ')}` : 'no policies are defined';
+    issues.add(single ? at : [...at, i], `unknown policy "${name}" (${known})`);
+  });
 }
 
 /** Each transcoding entry names a grpc upstream. */

@@ -1,3 +1,5 @@
+import type { PolicySpec } from '../policies/types.js';
+
 /**
  * The validated, normalised gateway configuration. Every duration is in
  * milliseconds, every size in bytes; defaults are filled in by the loader, so
@@ -16,6 +18,10 @@ export interface GatewayConfig {
   globalRateLimits: string[];
   /** Header naming the consumer for rate-limit key `consumer` (lower-case). */
   rateLimitConsumerHeader: string;
+  /** Named policy instances (`policies:`), in config order; rate-limit ones also appear in `rateLimits`. */
+  policies: Record<string, PolicySpec>;
+  /** Names of the policies every route runs first, in order. */
+  globalPolicies: string[];
   /** REST→gRPC transcoding entries (their routes are appended to `routes`). */
   grpc: GrpcTranscodeConfig[];
   /** Where the config came from (absolute path), for messages. */
@@ -179,6 +185,10 @@ export interface RouteConfig {
   timeout: RouteTimeouts;
   /** Rate-limit names for this route (after the global ones); [] when none. */
   rateLimit: string[];
+  /** This route's own policies, in order (named ones resolved, inline ones named `<route>#<position>`). */
+  policies: PolicySpec[];
+  /** Largest request body, bytes (route maxBodySize; null = server.maxBodySize; 0 = unlimited). */
+  maxBodyBytes: number | null;
   /** Set on routes generated from gRPC bindings (absent on configured routes). */
   transcode?: TranscodeRoute;
 }

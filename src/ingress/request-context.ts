@@ -1,6 +1,9 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { RequestLookup } from '../router/types.js';
 import type { UpstreamCall } from '../upstream/upstream-call.js';
+import type { CompiledRoute } from '../router/compiled-route.js';
+import type { RouteChain } from '../policies/chain.js';
+import type { Consumer } from '../policies/consumer.js';
 
 /**
  * Everything the pipeline needs from one request, copied off uWS's
@@ -66,6 +69,14 @@ export class RequestContext implements RequestLookup {
   resume: (() => void) | null = null;
   /** Called when the client goes away (transcoding cancels its gRPC call). */
   abortHook: (() => void) | null = null;
+  /** The matched route (null until matched). */
+  route: CompiledRoute | null = null;
+  /** The matched route's policy chain (null when the route has none). */
+  chain: RouteChain | null = null;
+  /** The authenticated consumer, set by an authentication policy (null until then). */
+  consumer: Consumer | null = null;
+  /** The whole request body, when the route's chain buffered it (requestBody phase); a policy may replace it. */
+  requestBody: Buffer | null = null;
   private queryParsed: URLSearchParams | null = null;
 
   constructor(res: HttpResponse) {
@@ -76,6 +87,36 @@ export class RequestContext implements RequestLookup {
   addResponseHeader(name: string, value: string): void {
     if (this.responseHeaders === null) this.responseHeaders = [name, value];
     else this.responseHeaders.push(name, value);
+  }
+
+  /**
+   * Sets a request header (lower-case name) for the upstream, replacing every
+   * value the client sent. Policies call it in the access phase.
+   */
+  setHeader(name: string, value: string): void {
+    this.removeHeader(name);
+    this.headerNames.push(name);
+    this.headerValues.push(value);
+  }
+
+  /** Appends a request header value (lower-case name), keeping existing ones. */
+  addHeader(name: string, value: string): void {
+    this.headerNames.push(name);
+    this.headerValues.push(value);
+  }
+
+  /** Removes every value of a request header (lower-case name). */
+  removeHeader(name: string): void {
+    const names = this.headerNames;
+    const values = this.headerValues;
+    let w = 0;
+    for (let r = 0; r < names.length; r++) {
+      if (names[r] === name) continue;
+      if (w !== r) { names[w] = names[r]; values[w] = values[r]; }
+      w++;
+    }
+    names.length = w;
+    values.length = w;
   }
 
   /** RequestLookup: header value by lower-case name, '' when absent. */

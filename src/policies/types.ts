@@ -1,33 +1,73 @@
 /**
- * The policy contract. A policy's factory does its work once at config load
- * (validate, precompute, connect) and hands each route the instances that
- * apply to it; per request only the phase methods run.
+ * The policy contract. A policy kind (one folder under src/policies/, one
+ * line in registry.ts) declares its JSON Schema fragment and semantic checks
+ * (run at config load, so errors name file, line and path), and builds one
+ * instance per configured policy at worker start; per request only the phase
+ * methods run.
  *
- * Phases, in request order (Kong/Fastify style; only the ones a policy
- * defines cost anything, and a route without policies runs none):
- * - `access`: after the route matched, before the upstream call. Returns
- *   `undefined` (continue), a {@link GatewayError} (answer with it), or a
- *   Promise of either (the runner awaits only real Promises).
- * - `onLog`: after the response is complete (or the client went away).
+ * Phases, in request order (Kong/Envoy style). Only the phases an instance
+ * defines are put in a route's compiled chain, so a phase no policy of the
+ * route implements costs one null check, and a route with no policies runs
+ * exactly the plain proxy path:
+ * - `access(ctx)`: after the route matched, before anything goes upstream.
+ *   Returns `undefined` (continue), a {@link GatewayError} (answer with it),
+ *   a {@link LocalResponse} (answer with it: a CORS preflight, a cached
+ *   answer, a mock), or a Promise of one of these. The upstream request
+ *   (path, headers, split pick, hash key) is built after the last verdict,
+ *   so an asynchronous policy can still change what is sent.
+ * - `requestBody(ctx, body)`: opt-in whole request body (buffered up to the
+ *   route's `maxBodySize`, 413 above). A policy may replace `ctx.requestBody`.
+ * - `responseHead(ctx, head)`: status and headers before they go to the
+ *   client (upstream, terminal, local and problem responses alike); mutate
+ *   `head`, or return a GatewayError / LocalResponse to replace an upstream
+ *   or terminal response (ignored on local and problem responses).
+ * - `responseBody(ctx, res)`: opt-in whole response body (upstream responses
+ *   are then buffered instead of streamed); mutate `res`, or replace it.
+ * - `onLog(ctx)`: after the response is complete (or the client went away).
  */
-import type { GatewayConfig, RouteConfig } from '../config/types.js';
+import type { Registry } from 'prom-client';
+import type { GatewayConfig } from '../config/types.js';
+import type { ConfigPath } from '../config/issues.js';
 import type { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { Logger } from '../observability/logger.js';
-import type { Registry } from 'prom-client';
+import type { LocalResponse } from './local-response.js';
 
-/** What a phase returns: continue (undefined), stop with a problem, or a Promise of either. */
-export type PhaseResult = GatewayError | undefined | Promise<GatewayError | undefined>;
+export { LocalResponse } from './local-response.js';
+
+/** A verdict: continue (undefined), answer with a problem, or answer locally. */
+export type Verdict = GatewayError | LocalResponse | undefined;
+
+/** What an access or body phase returns: a verdict or a Promise of one. */
+export type PhaseResult = Verdict | Promise<Verdict>;
+
+/**
+ * A response head on its way to the client. `headers` is a flat
+ * `[name, value, ...]` list with lower-case names; policies edit it in place
+ * (see the helpers in response-head.ts).
+ */
+export interface ResponseHead {
+  status: number;
+  readonly headers: string[];
+}
+
+/** A whole buffered response (the responseBody phase). */
+export interface BufferedResponse extends ResponseHead {
+  body: Buffer;
+}
 
 /** One configured policy, as the request path sees it. */
 export interface PolicyInstance {
-  /** For logs and explain output, e.g. `rate-limit:per-ip`. */
+  /** `<kind>:<policy name>`, for logs, metrics and explain output (e.g. `cors:web-cors`). */
   readonly name: string;
   access?(ctx: RequestContext): PhaseResult;
+  requestBody?(ctx: RequestContext, body: Buffer): PhaseResult;
+  responseHead?(ctx: RequestContext, head: ResponseHead): Verdict;
+  responseBody?(ctx: RequestContext, res: BufferedResponse): PhaseResult;
   onLog?(ctx: RequestContext): void;
 }
 
-/** What a factory gets besides the config. */
+/** What a kind's provider gets besides the config. */
 export interface PolicyEnv {
   /** Worker processes of this instance (the config's server.workers). */
   readonly workers: number;
@@ -38,10 +78,27 @@ export interface PolicyEnv {
   readonly now: () => number;
 }
 
-/** The policies of one kind, built once per worker from the whole config. */
+/**
+ * One configured policy, from the config: a named entry of `policies`, an
+ * inline `{ <kind>: <config> }` in a route's list (named
+ * `<route>#<position>`), or a `rateLimits` shorthand entry.
+ */
+export interface PolicySpec {
+  readonly name: string;
+  readonly kind: string;
+  /** The kind's config exactly as written (schema- and check-valid). */
+  readonly config: unknown;
+  /** Where it was written, for messages (`policies.office`, `routes[2].policies[1]`). */
+  readonly at: ConfigPath;
+}
+
+/** Adds a config problem at a path (the loader turns it into file:line:col). */
+export type IssueSink = (path: ConfigPath, message: string) => void;
+
+/** The policies of one kind, built once per worker. */
 export interface PolicyProvider {
-  /** The instances that apply to `route`, in the order they run. */
-  forRoute(route: RouteConfig): PolicyInstance[];
+  /** The instance for one spec of this kind (called once per spec). */
+  instance(spec: PolicySpec): PolicyInstance;
   /** State for `/readyz` details (null when there is nothing to say). */
   status(): unknown;
   /** Resolves when the provider can decide normally (e.g. its store connected) or gave up waiting; never rejects. */
@@ -50,10 +107,21 @@ export interface PolicyProvider {
   close(): Promise<void>;
 }
 
-/** A policy kind: registered with one line in registry.ts. */
+/** A policy kind: its folder exports one of these; registry.ts lists it. */
 export interface PolicyFactory {
-  /** Kebab-case kind name, e.g. `rate-limit`. */
+  /** Kebab-case kind name, the key in config (`ip-restriction`). */
   readonly name: string;
-  /** Null when the config does not use this kind (it then costs nothing). */
-  create(config: GatewayConfig, env: PolicyEnv): PolicyProvider | null;
+  /**
+   * JSON Schema (2020-12) of the kind's config, composed into the gateway
+   * schema at load; `x-message` gives custom error texts (see
+   * config/schema-check.ts).
+   */
+  readonly schema: Readonly<Record<string, unknown>>;
+  /** Checks the schema cannot express (CIDRs parse, values consistent); `at` is the path of the kind's config. */
+  check?(config: unknown, at: ConfigPath, issue: IssueSink, gateway: Readonly<Record<string, unknown>>): void;
+  /**
+   * Builds the provider for the specs of this kind (never called with none).
+   * Work once here: validate, precompute, connect.
+   */
+  create(specs: readonly PolicySpec[], config: GatewayConfig, env: PolicyEnv): PolicyProvider;
 }

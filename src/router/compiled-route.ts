@@ -109,6 +109,8 @@ export function compileRoute(route: RouteConfig): CompiledRoute {
       sticky: route.sticky,
       rewrite: route.rewrite,
       rateLimit: route.rateLimit,
+      policies: route.policies,
+      maxBodyBytes: route.maxBodyBytes,
       transcode: route.transcode,
       stripPrefix: route.stripPrefix,
       preserveHost: route.preserveHost,

@@ -31,7 +31,7 @@ export function makeRoute(index: number, name: string, path: string, o: RouteOpt
     stripPrefix: o.stripPrefix ?? null,
     preserveHost: false,
     timeout: { connectMs: 5000, headersMs: 30000, requestMs: 60000 },
-    rateLimit: [],
+    rateLimit: [], policies: [], maxBodyBytes: null,
   };
 }
 

@@ -49,7 +49,7 @@ export function grpcRoutes(config: GatewayConfig, bindings: readonly GrpcEntryBi
         upstream: g.upstream,
         split: null, sticky: null, rewrite: null, stripPrefix: null, preserveHost: false,
         timeout: { connectMs: 5000, headersMs: g.timeoutMs, requestMs: g.timeoutMs },
-        rateLimit: [],
+        rateLimit: [], policies: [], maxBodyBytes: null,
         transcode: { grpc: gi, candidates: group.candidates.map(bindingKey) },
       });
     }

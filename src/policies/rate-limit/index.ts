@@ -4,8 +4,8 @@
  * scripts with per-worker leases (leased-limiter.ts), or enforced per worker
  * when no Redis is configured.
  */
-import type { GatewayConfig, RateLimitConfig, RouteConfig } from '../../config/types.js';
-import type { PolicyEnv, PolicyFactory, PolicyInstance, PolicyProvider } from '../types.js';
+import type { GatewayConfig, RateLimitConfig } from '../../config/types.js';
+import type { PolicyEnv, PolicyFactory, PolicyInstance, PolicyProvider, PolicySpec } from '../types.js';
 import { LeasedLimiter, StoreCircuit } from './leased-limiter.js';
 import { LocalStore } from './local-store.js';
 import { RateLimitCounters, registerRateLimitMetrics } from './metrics.js';
@@ -14,6 +14,7 @@ import { createRedisClient, type RedisClientHandle } from './redis-client.js';
 import { RedisStore } from './redis-store.js';
 import { RequestKey } from './request-key.js';
 import type { LimitSpec } from './store.js';
+import { checkRateLimit, rateLimitSchema } from './schema.js';
 
 /** The store-facing spec of a configured limit. */
 export function limitSpec(l: RateLimitConfig): LimitSpec {
@@ -38,10 +39,9 @@ class RateLimitProvider implements PolicyProvider {
   private readonly redis: RedisClientHandle | null;
   private readonly store: RedisStore | null;
   private readonly circuit: StoreCircuit;
-  private readonly globals: readonly string[];
   private lastErrorLog = 0;
 
-  constructor(config: GatewayConfig, private readonly env: PolicyEnv) {
+  constructor(specs: readonly PolicySpec[], config: GatewayConfig, private readonly env: PolicyEnv) {
     const url = config.redis.url;
     const holders = url === null ? env.workers : env.workers * config.redis.instances;
     this.redis = url === null ? null : createRedisClient(url, {
@@ -58,7 +58,8 @@ class RateLimitProvider implements PolicyProvider {
     this.circuit = new StoreCircuit(() => this.redis !== null && this.redis.health.state === 'ready');
     const routeNames = config.routes.map((r) => r.name);
     const counters: RateLimitCounters[] = [];
-    for (const l of config.rateLimits) {
+    for (const ps of specs) {
+      const l = ps.config as RateLimitConfig;
       const spec = limitSpec(l);
       const limiter = new LeasedLimiter({
         spec, store: this.store, local: this.local, localSpec: shareOf(spec, holders), holders,
@@ -70,7 +71,6 @@ class RateLimitProvider implements PolicyProvider {
       this.limiters.push(limiter);
       this.byName.set(l.name, new RateLimitPolicy(l, spec, new RequestKey(l.key, config.rateLimitConsumerHeader), limiter, c, routeNames));
     }
-    this.globals = config.globalRateLimits;
     registerRateLimitMetrics(env.registry, {
       counters,
       storeCommands: () => (this.store === null ? 0 : this.store.commands),
@@ -79,9 +79,8 @@ class RateLimitProvider implements PolicyProvider {
     });
   }
 
-  forRoute(route: RouteConfig): PolicyInstance[] {
-    const names = [...new Set([...this.globals, ...route.rateLimit])];
-    return names.map((n) => this.byName.get(n)!);
+  instance(spec: PolicySpec): PolicyInstance {
+    return this.byName.get(spec.name)!;
   }
 
   status(): unknown {
@@ -125,7 +124,9 @@ class RateLimitProvider implements PolicyProvider {
 /** The `rate-limit` policy kind (registered in ../registry.ts). */
 export const rateLimitFactory: PolicyFactory = {
   name: 'rate-limit',
-  create(config: GatewayConfig, env: PolicyEnv): PolicyProvider | null {
-    return config.rateLimits.length === 0 ? null : new RateLimitProvider(config, env);
+  schema: rateLimitSchema,
+  check: checkRateLimit,
+  create(specs: readonly PolicySpec[], config: GatewayConfig, env: PolicyEnv): PolicyProvider {
+    return new RateLimitProvider(specs, config, env);
   },
 };

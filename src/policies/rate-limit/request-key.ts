@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { RequestContext } from '../../ingress/request-context.js';
 
-const enum Part { Ip, Route, Header }
+const enum Part { Ip, Route, Header, Consumer }
 
 /** Longest key kept as is; longer ones (huge header values) are hashed. */
 const MAX_KEY_CHARS = 256;
@@ -23,13 +23,14 @@ export class RequestKey {
     for (const p of parts) {
       if (p === 'ip') this.push(Part.Ip, '');
       else if (p === 'route') this.push(Part.Route, '');
-      else if (p === 'consumer') this.push(Part.Header, consumerHeader);
+      else if (p === 'consumer') this.push(Part.Consumer, consumerHeader);
       else this.push(Part.Header, p.slice('header:'.length));
     }
   }
 
   /**
-   * The key of `ctx` on route `routeName`. A missing header counts under the
+   * The key of `ctx` on route `routeName`. `consumer` is the authenticated
+   * consumer's id once a policy set one, else the consumer header. A missing header counts under the
    * client address instead (`ip:<addr>`), so clients without it are still
    * limited one by one. Parts are joined with a newline, which no header value
    * or route name can contain.
@@ -41,6 +42,7 @@ export class RequestKey {
       const kind = this.kinds[i];
       if (kind === Part.Ip) key += ctx.clientIp;
       else if (kind === Part.Route) key += routeName;
+      else if (kind === Part.Consumer && ctx.consumer !== null) key += 'c:' + ctx.consumer.id;
       else {
         const v = ctx.header(this.headers[i]);
         key += v === '' ? 'ip:' + ctx.clientIp : v;

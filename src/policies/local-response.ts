@@ -1,0 +1,18 @@
+/**
+ * A response a policy answers itself, without the terminal (a CORS
+ * preflight, a cached answer, a mock). A class, so the runner tells it from
+ * a GatewayError with one `instanceof`.
+ */
+export class LocalResponse {
+  /**
+   * @param status HTTP status (100-599).
+   * @param headers flat `[name, value, ...]` list, lower-case names; the
+   *   writer adds `x-request-id` and the headers policies added to the context.
+   * @param body the body ('' or an empty Buffer for none; never sent for HEAD, 204 or 304).
+   */
+  constructor(
+    readonly status: number,
+    readonly headers: readonly string[] = [],
+    readonly body: string | Buffer = '',
+  ) {}
+}
