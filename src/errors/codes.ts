@@ -14,6 +14,7 @@ export const ErrorCodes = {
   UPSTREAM_BODY_BACKLOG: { code: 'upstream_body_backlog', status: 503, title: 'The upstream is not accepting the request body fast enough' },
   UPSTREAM_TIMEOUT: { code: 'upstream_timeout', status: 504, title: 'The upstream did not answer in time' },
   RATE_LIMITED: { code: 'rate_limited', status: 429, title: 'Too many requests' },
+  IP_FORBIDDEN: { code: 'ip_forbidden', status: 403, title: 'The client address is not allowed' },
   RATE_LIMIT_UNAVAILABLE: { code: 'rate_limit_unavailable', status: 503, title: 'The rate-limit store is unavailable' },
   TRANSCODE_BAD_REQUEST: { code: 'invalid_argument', status: 400, title: 'The request does not map to the gRPC method' },
   SHUTTING_DOWN: { code: 'shutting_down', status: 503, title: 'The gateway is shutting down' },
