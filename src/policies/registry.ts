@@ -1,4 +1,5 @@
 /** Every policy kind, in the order their instances run on a route: one line each. */
+import { corsFactory } from './cors/index.js';
 import { ipRestrictionFactory } from './ip-restriction/index.js';
 import { rateLimitFactory } from './rate-limit/index.js';
 import type { PolicyFactory } from './types.js';
@@ -7,4 +8,5 @@ import type { PolicyFactory } from './types.js';
 export const POLICY_FACTORIES: readonly PolicyFactory[] = [
   ipRestrictionFactory,
   rateLimitFactory,
+  corsFactory,
 ];
