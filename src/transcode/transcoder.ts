@@ -9,6 +9,7 @@ import { ErrorCodes, grpcErrorCode } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { CompiledRoute } from '../router/index.js';
+import { buildForwardingHeaders } from '../upstream/forward-headers.js';
 import { ProtoCodec } from './codec-pool/codec.js';
 import { GrpcChannel, grpcCodeName, headersFromTrailers, httpStatusFromGrpc, metadataFromHeaders } from './grpc-client/index.js';
 import { entryBindings } from './grpc-routes.js';
@@ -106,12 +107,28 @@ export function grpcProblem(status: number, message: string, details: Uint8Array
   return err;
 }
 
-/** The allowlisted request headers as gRPC metadata. */
+/** Request headers the gateway sets itself (never copied from the client, even when allowlisted). */
+const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id']);
+
+/**
+ * The call's gRPC metadata: the allowlisted request headers, then always
+ * X-Request-Id and X-Forwarded-For/-Proto/-Host computed exactly as for HTTP
+ * upstreams ({@link buildForwardingHeaders}: a client's X-Forwarded-* is kept
+ * only from a trusted proxy). The client's own values of those four never
+ * pass through the allowlist.
+ */
 export function requestMetadata(ctx: RequestContext, allow: readonly string[]): Array<[string, string]> {
-  if (allow.length === 0) return [];
-  const pairs: Array<[string, string]> = [];
-  for (let i = 0; i < ctx.headerNames.length; i++) pairs.push([ctx.headerNames[i], ctx.headerValues[i]]);
-  return metadataFromHeaders(pairs, allow);
+  const out: Array<[string, string]> = [];
+  if (allow.length > 0) {
+    const pairs: Array<[string, string]> = [];
+    for (let i = 0; i < ctx.headerNames.length; i++) {
+      if (!FORWARDING.has(ctx.headerNames[i])) pairs.push([ctx.headerNames[i], ctx.headerValues[i]]);
+    }
+    out.push(...metadataFromHeaders(pairs, allow));
+  }
+  const fwd = buildForwardingHeaders(ctx, 'http');
+  for (let i = 0; i < fwd.length; i += 2) out.push([fwd[i], fwd[i + 1]]);
+  return out;
 }
 
 /** Allowlisted response metadata (headers then trailers) as `grpc-metadata-*` HTTP headers. */
