@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { compileRouter } from '../router/index.js';
 import { loadUws } from '../platform/uws-loader.js';
 import { createUpstreamGroup, type UpstreamGroup } from '../upstream/upstream-group.js';
+import type { Target } from '../upstream/target.js';
 import type { GatewayWorker, StartGatewayWorker } from './contract.js';
 import { RequestHandler, type RequestObserver } from './request-handler.js';
 import { createLogger } from '../observability/logger.js';
@@ -13,6 +14,7 @@ import { compilePolicies } from '../policies/chain.js';
 import type { PolicyFactory } from '../policies/types.js';
 import { Transcoder } from '../transcode/transcoder.js';
 import { TranscodeTerminal } from '../terminals/transcode-terminal.js';
+import { createGrpcUpstreamGroup, type GrpcUpstreamGroup } from '../transcode/grpc-upstream.js';
 import { Registry } from 'prom-client';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -55,9 +57,10 @@ export interface WorkerOptions {
 
 /**
  * Starts one gateway worker: compiles the router from the validated config,
- * opens one undici pool per upstream target, and listens with a uWS App on
- * the configured port (SO_REUSEPORT on Linux, so every worker of the
- * cluster binds the same port and the kernel shards connections).
+ * opens one undici pool per http upstream target (a GrpcChannel per grpc
+ * one), and listens with a uWS App on the configured port (SO_REUSEPORT
+ * on Linux, so every worker of the cluster binds the same port and the
+ * kernel shards connections).
  */
 export async function startWorker(config: GatewayConfig, options: WorkerOptions = {}): Promise<GatewayWorker> {
   // why: uWS reads its header-size limit once when the addon loads. It is set
@@ -69,25 +72,27 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
   const uws = loadUws();
   const router = compileRouter(config.routes);
   const groups = new Map<string, UpstreamGroup>();
+  // grpc upstreams: same balancing and health, GrpcChannels instead of undici pools (used by the transcoder).
+  const grpcGroups = new Map<string, GrpcUpstreamGroup>();
   const connectTimeouts = connectTimeoutsByUpstream(config);
   for (const [name, upstream] of Object.entries(config.upstreams)) {
-    // grpc upstreams are reached through the transcoder's HTTP/2 channels.
-    if (upstream.protocol === 'grpc') continue;
     const hook = options.onTargetHealth;
-    groups.set(name, createUpstreamGroup(upstream, {
+    const groupOptions = {
       connectTimeoutMs: connectTimeouts.get(name) ?? DEFAULT_CONNECT_TIMEOUT_MS,
       ...(hook === undefined ? {} : {
-        onTransition: (t, healthy, reason) => hook(name, t.url, healthy, reason),
-        onEject: (t, ms, reason) => hook(name, t.url, false, 'ejected for ' + ms + ' ms: ' + reason),
+        onTransition: (t: Target, healthy: boolean, reason: string) => hook(name, t.url, healthy, reason),
+        onEject: (t: Target, ms: number, reason: string) => hook(name, t.url, false, 'ejected for ' + ms + ' ms: ' + reason),
       }),
-    }));
+    };
+    if (upstream.protocol === 'grpc') grpcGroups.set(name, createGrpcUpstreamGroup(upstream, groupOptions));
+    else groups.set(name, createUpstreamGroup(upstream, groupOptions));
   }
   const policyLogger = createLogger(config.server.logLevel, { role: 'worker', component: 'policies' });
   const policies = compilePolicies(config, {
     workers: config.server.workers, logger: policyLogger, registry: options.metricsRegistry ?? new Registry(), now: Date.now,
   }, options.policyFactories);
   await policies.ready();
-  const transcoder = config.grpc.length > 0 ? new Transcoder(config) : null;
+  const transcoder = config.grpc.length > 0 ? new Transcoder(config, grpcGroups) : null;
   const handler = new RequestHandler(config, router, groups, {
     observer: options.observer ?? null,
     chains: policies.chains,
@@ -131,7 +136,7 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
     }
     const abandoned = handler.inflightCount;
     app.close();
-    await Promise.all([...groups.values()].map((g) => g.close()));
+    await Promise.all([...groups.values(), ...grpcGroups.values()].map((g) => g.close()));
     await policies.close();
     if (transcoder !== null) await transcoder.close();
     return abandoned;

@@ -10,7 +10,9 @@ import type { RequestContext } from '../ingress/request-context.js';
 import type { CompiledRoute } from '../router/index.js';
 import { markFinished, writeHead, type ResponseWriter } from '../response/response-writer.js';
 import type { ResponseHead } from '../policies/types.js';
-import type { GrpcChannel } from './grpc-client/index.js';
+import type { Target } from '../upstream/target.js';
+import type { GrpcChannel, GrpcResult, GrpcStatus } from './grpc-client/index.js';
+import { hashKeyOf, mayRetryElsewhere, reportGrpcOutcome } from './grpc-upstream.js';
 import { grpcProblem, requestMetadata, requestObject, responseField, responseMetadata, type TranscodeEntry } from './transcoder.js';
 import type { HttpBinding } from './http-rule/index.js';
 
@@ -36,11 +38,22 @@ function inputProblem(err: unknown): GatewayError {
   return new GatewayError(ErrorCodes.INTERNAL, e.message, { cause: err });
 }
 
-/** One transcoded exchange (see the file comment). */
+/**
+ * One transcoded exchange (see the file comment). The target comes from the
+ * upstream's group (balancer, health); the call counts on it from dispatch
+ * to its status (least-request), its outcome goes to passive health, and a
+ * call that never reached its target is sent once more to another one.
+ */
 export class TranscodeCall {
   private readonly received: number;
   private readonly ac = new AbortController();
   private cancelStream: (() => void) | null = null;
+  /** The target of the attempt in flight (counted in its `inflight`), else null. */
+  private target: Target<GrpcChannel> | null = null;
+  private tried: Target<GrpcChannel> | null = null;
+  private attempts = 0;
+  /** When the first attempt started (performance.now()); retries get what is left of the deadline. */
+  private startedMs = 0;
 
   constructor(
     private readonly ctx: RequestContext, private readonly route: CompiledRoute, private readonly entry: TranscodeEntry,
@@ -74,17 +87,61 @@ export class TranscodeCall {
       const bytes = encoded instanceof Promise ? await encoded : encoded;
       if (ctx.aborted) return;
       const metadata = requestMetadata(ctx, entry.cfg.metadata);
-      const channel = pickChannel(entry);
+      const channel = this.acquire();
+      if (channel === null) return this.sink.problem(ctx, noTarget(entry.group.name), null, false);
+      this.startedMs = performance.now();
       if (b.serverStreaming) await this.stream(channel, bytes, metadata);
       else await this.unary(channel, bytes, metadata);
     } catch (err) {
       if (!ctx.aborted && !ctx.finished) this.sink.problem(ctx, inputProblem(err), null, false);
+    } finally {
+      this.release(null);
     }
   }
 
-  private async unary(channel: GrpcChannel, bytes: Uint8Array, metadata: Array<[string, string]>): Promise<void> {
+  /** Picks a target and counts the attempt on it; null when none (or only the one already tried) is available. */
+  private acquire(): GrpcChannel | null {
+    const group = this.entry.group;
+    const t = group.pick(hashKeyOf(this.ctx, this.entry.hashOn));
+    if (t === null || t === this.tried) return null;
+    this.attempts++;
+    this.target = t;
+    this.tried = t;
+    group.onStart(t);
+    return t.pool;
+  }
+
+  /** Ends the attempt's use of its target and reports `status` to passive health (null: no verdict). Idempotent. */
+  private release(status: number | null): void {
+    const t = this.target;
+    if (t === null) return;
+    this.target = null;
+    this.entry.group.onFinish(t);
+    if (status !== null) reportGrpcOutcome(this.entry.group, t, status);
+  }
+
+  /** After a failed attempt: the channel of another target when the call may go there, else null. */
+  private retry(status: GrpcStatus): GrpcChannel | null {
+    if (this.ctx.aborted || !mayRetryElsewhere(this.entry.group, status, this.attempts)) return null;
+    return this.acquire();
+  }
+
+  /** The deadline of an attempt: what is left of the route's timeout (undefined = none). */
+  private deadlineMs(): number | undefined {
+    const total = this.route.timeout.requestMs;
+    if (total <= 0) return undefined;
+    return Math.max(1, Math.round(total - (performance.now() - this.startedMs)));
+  }
+
+  private async unary(first: GrpcChannel, bytes: Uint8Array, metadata: Array<[string, string]>): Promise<void> {
     const { ctx, entry, binding: b } = this;
-    const r = await channel.unary(b.fullPath, bytes, { deadlineMs: this.route.timeout.requestMs || undefined, metadata, signal: this.ac.signal });
+    let channel: GrpcChannel | null = first;
+    let r: GrpcResult;
+    do {
+      r = await channel.unary(b.fullPath, bytes, { deadlineMs: this.deadlineMs(), metadata, signal: this.ac.signal });
+      this.release(r.status);
+      channel = this.retry(r);
+    } while (channel !== null);
     if (ctx.aborted || ctx.finished) return;
     if (r.status !== 0) return this.sink.problem(ctx, grpcProblem(r.status, r.message, r.details, entry.root), null, false);
     const text = await this.decode(r.response ?? new Uint8Array(0));
@@ -97,28 +154,35 @@ export class TranscodeCall {
     this.finish(200);
   }
 
-  private async stream(channel: GrpcChannel, bytes: Uint8Array, metadata: Array<[string, string]>): Promise<void> {
+  private async stream(first: GrpcChannel, bytes: Uint8Array, metadata: Array<[string, string]>): Promise<void> {
     const { ctx, entry, binding: b } = this;
     const ndjson = entry.cfg.streaming === 'ndjson';
-    const s = channel.serverStream(b.fullPath, bytes, { deadlineMs: this.route.timeout.requestMs || undefined, metadata, signal: this.ac.signal });
-    this.cancelStream = () => s.cancel();
     let started = false;
     let n = 0;
-    for await (const msg of s) {
-      const text = await this.decode(msg);
-      if (ctx.aborted || ctx.finished) { s.cancel(); return; }
-      const piece = ndjson ? text + '\n' : (n === 0 ? '[' : ',') + text;
-      n++;
-      let ok = true;
-      ctx.res.cork(() => {
-        if (!started) this.writeHead(ndjson ? 'application/x-ndjson' : 'application/json', responseMetadata(entry, {}, {}));
-        ok = ctx.res.write(piece);
-      });
-      started = true;
-      if (!ok) await new Promise<void>((resolve) => ctx.res.onWritable(() => { resolve(); return true; }));
-      if (ctx.aborted) { s.cancel(); return; }
-    }
-    const st = await s.status;
+    let channel: GrpcChannel | null = first;
+    let st: GrpcStatus;
+    do {
+      const s = channel.serverStream(b.fullPath, bytes, { deadlineMs: this.deadlineMs(), metadata, signal: this.ac.signal });
+      this.cancelStream = () => s.cancel();
+      for await (const msg of s) {
+        const text = await this.decode(msg);
+        if (ctx.aborted || ctx.finished) { s.cancel(); return; }
+        const piece = ndjson ? text + '\n' : (n === 0 ? '[' : ',') + text;
+        n++;
+        let ok = true;
+        ctx.res.cork(() => {
+          if (!started) this.writeHead(ndjson ? 'application/x-ndjson' : 'application/json', responseMetadata(entry, {}, {}));
+          ok = ctx.res.write(piece);
+        });
+        started = true;
+        if (!ok) await new Promise<void>((resolve) => ctx.res.onWritable(() => { resolve(); return true; }));
+        if (ctx.aborted) { s.cancel(); return; }
+      }
+      st = await s.status;
+      this.release(st.status);
+      // A call that never reached its target has no messages: it may go to another one.
+      channel = n === 0 ? this.retry(st) : null;
+    } while (channel !== null);
     if (ctx.aborted || ctx.finished) return;
     if (!started && st.status !== 0) return this.sink.problem(ctx, grpcProblem(st.status, st.message, st.details, entry.root), null, false);
     // A stream that fails after messages went out can only say so in the body (as grpc-gateway does).
@@ -160,12 +224,7 @@ export class TranscodeCall {
   }
 }
 
-/** Round robin over the entry's targets, preferring ones not known to be down. */
-function pickChannel(entry: TranscodeEntry): GrpcChannel {
-  const cs = entry.channels;
-  for (let i = 0; i < cs.length; i++) {
-    const c = cs[entry.next++ % cs.length];
-    if (c.state !== 'down') return c;
-  }
-  return cs[entry.next++ % cs.length];
+/** 503 when the upstream has no available target (all ejected or actively unhealthy), as for proxied routes. */
+function noTarget(upstream: string): GatewayError {
+  return new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE, 'No healthy target in upstream "' + upstream + '"');
 }

@@ -1,17 +1,20 @@
 /**
  * The worker side of REST→gRPC transcoding: per `grpc` entry its bindings,
- * its codec (inline or thread pool by size) and one gRPC channel per
- * target; per request: pick the binding, read the body, map the request,
- * encode, call, decode, answer (or stream) JSON.
+ * its codec (inline or thread pool by size) and its upstream's group (the
+ * targets' GrpcChannels, balancer and health); per request: pick the
+ * binding, read the body, map the request, encode, pick a target, call,
+ * decode, answer (or stream) JSON.
  */
-import type { GatewayConfig, GrpcTranscodeConfig, UpstreamConfig } from '../config/types.js';
+import type { GatewayConfig, GrpcTranscodeConfig } from '../config/types.js';
 import { ErrorCodes, grpcErrorCode } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { CompiledRoute } from '../router/index.js';
+import { buildForwardingHeaders } from '../upstream/forward-headers.js';
 import { ProtoCodec } from './codec-pool/codec.js';
-import { GrpcChannel, grpcCodeName, headersFromTrailers, httpStatusFromGrpc, metadataFromHeaders } from './grpc-client/index.js';
+import { grpcCodeName, headersFromTrailers, httpStatusFromGrpc, metadataFromHeaders } from './grpc-client/index.js';
 import { entryBindings } from './grpc-routes.js';
+import { hashSource, type GrpcUpstreamGroup, type HashSource } from './grpc-upstream.js';
 import { buildRequestObject, jsonName, type HttpBinding } from './http-rule/index.js';
 import { decodeGrpcStatusDetails } from './json-mapping/index.js';
 import type protobuf from 'protobufjs';
@@ -24,9 +27,10 @@ export interface TranscodeEntry {
   readonly root: protobuf.Root;
   readonly byKey: ReadonlyMap<string, HttpBinding>;
   readonly codec: ProtoCodec;
-  readonly channels: readonly GrpcChannel[];
-  /** Round-robin position over `channels`. */
-  next: number;
+  /** The upstream's group: one GrpcChannel per target, its balancer and health state (owned by the worker). */
+  readonly group: GrpcUpstreamGroup;
+  /** What `balance: hash` hashes (null for the other balancers). */
+  readonly hashOn: HashSource | null;
 }
 
 const ERR_NO_BINDING = new GatewayError(ErrorCodes.ROUTE_NOT_FOUND, 'No gRPC method matches this path');
@@ -35,17 +39,22 @@ const ERR_NO_BINDING = new GatewayError(ErrorCodes.ROUTE_NOT_FOUND, 'No gRPC met
 export class Transcoder {
   private readonly entries: TranscodeEntry[];
 
-  constructor(config: GatewayConfig) {
+  /**
+   * @param groups the group of every grpc upstream (createGrpcUpstreamGroup),
+   *   by name; the caller owns and closes them
+   * @throws Error when an entry's upstream has no group
+   */
+  constructor(config: GatewayConfig, groups: ReadonlyMap<string, GrpcUpstreamGroup>) {
     this.entries = config.grpc.map((cfg) => {
+      const group = groups.get(cfg.upstream);
+      if (group === undefined) throw new Error(`no upstream group for grpc upstream "${cfg.upstream}"`);
       const { byKey, root } = entryBindings(cfg);
-      const up: UpstreamConfig = config.upstreams[cfg.upstream];
       return {
-        cfg, byKey, root, next: 0,
+        cfg, byKey, root, group, hashOn: hashSource(config.upstreams[cfg.upstream]),
         codec: new ProtoCodec({
           files: cfg.protos, includeDirs: cfg.includeDirs, offload: cfg.offload,
           offloadThresholdBytes: cfg.offloadThresholdBytes, threads: cfg.threads, root,
         }),
-        channels: up.targets.map((t) => new GrpcChannel(t.url.replace(/^http:/, 'h2c:'))),
       };
     });
   }
@@ -68,9 +77,9 @@ export class Transcoder {
     new TranscodeCall(ctx, route, entry, binding, vars, sink, body).begin();
   }
 
-  /** Stops the channels and the codec threads. */
+  /** Stops the codec threads (the channels belong to the upstream groups, closed by their owner). */
   async close(): Promise<void> {
-    await Promise.all(this.entries.flatMap((e) => [...e.channels.map((c) => c.close()), e.codec.close()]));
+    await Promise.all(this.entries.map((e) => e.codec.close()));
   }
 }
 
@@ -106,12 +115,28 @@ export function grpcProblem(status: number, message: string, details: Uint8Array
   return err;
 }
 
-/** The allowlisted request headers as gRPC metadata. */
+/** Request headers the gateway sets itself (never copied from the client, even when allowlisted). */
+const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id']);
+
+/**
+ * The call's gRPC metadata: the allowlisted request headers, then always
+ * X-Request-Id and X-Forwarded-For/-Proto/-Host computed exactly as for HTTP
+ * upstreams ({@link buildForwardingHeaders}: a client's X-Forwarded-* is kept
+ * only from a trusted proxy). The client's own values of those four never
+ * pass through the allowlist.
+ */
 export function requestMetadata(ctx: RequestContext, allow: readonly string[]): Array<[string, string]> {
-  if (allow.length === 0) return [];
-  const pairs: Array<[string, string]> = [];
-  for (let i = 0; i < ctx.headerNames.length; i++) pairs.push([ctx.headerNames[i], ctx.headerValues[i]]);
-  return metadataFromHeaders(pairs, allow);
+  const out: Array<[string, string]> = [];
+  if (allow.length > 0) {
+    const pairs: Array<[string, string]> = [];
+    for (let i = 0; i < ctx.headerNames.length; i++) {
+      if (!FORWARDING.has(ctx.headerNames[i])) pairs.push([ctx.headerNames[i], ctx.headerValues[i]]);
+    }
+    out.push(...metadataFromHeaders(pairs, allow));
+  }
+  const fwd = buildForwardingHeaders(ctx, 'http');
+  for (let i = 0; i < fwd.length; i += 2) out.push([fwd[i], fwd[i + 1]]);
+  return out;
 }
 
 /** Allowlisted response metadata (headers then trailers) as `grpc-metadata-*` HTTP headers. */

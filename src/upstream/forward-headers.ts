@@ -49,14 +49,49 @@ export function buildUpstreamHeaders(ctx: RequestContext, upstreamHost: string, 
     if (connectionListed !== null && connectionListed.has(name)) continue;
     out.push(name, values[i]);
   }
-  out.push('x-forwarded-for', xff === '' ? ctx.peerIp : xff + ', ' + ctx.peerIp);
-  out.push('x-forwarded-proto', xfProto === '' ? proto : xfProto);
-  if (ctx.rawHost !== '') out.push('x-forwarded-host', xfHost === '' ? ctx.rawHost : xfHost);
-  out.push('x-request-id', ctx.requestId);
+  appendForwarding(out, ctx, proto, xff, xfProto, xfHost);
   if (upstreamHost !== '') out.push('host', upstreamHost);
   if (bodyLength >= 0) out.push('content-length', String(bodyLength));
   else if (ctx.contentLength >= 0 && ctx.transferEncoding === '') out.push('content-length', String(ctx.contentLength));
   return out;
+}
+
+/**
+ * Only the forwarding headers of {@link buildUpstreamHeaders}, by the same
+ * rules, as a flat `[name, value, ...]` list: X-Forwarded-For (the client's
+ * chain kept and the peer appended when `ctx.peerTrusted`, else just the
+ * peer, so an untrusted client cannot spoof it), X-Forwarded-Proto,
+ * X-Forwarded-Host (when the request had a Host) and X-Request-Id. For
+ * upstreams that get these plus an allowlist rather than every header
+ * (gRPC metadata).
+ *
+ * @param proto scheme the client used to reach the gateway
+ */
+export function buildForwardingHeaders(ctx: RequestContext, proto: string): string[] {
+  let xff = '';
+  let xfProto = '';
+  let xfHost = '';
+  if (ctx.peerTrusted) {
+    const names = ctx.headerNames;
+    const values = ctx.headerValues;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      if (name === 'x-forwarded-for') xff = xff === '' ? values[i] : xff + ', ' + values[i];
+      else if (name === 'x-forwarded-proto' && xfProto === '') xfProto = values[i];
+      else if (name === 'x-forwarded-host' && xfHost === '') xfHost = values[i];
+    }
+  }
+  const out: string[] = [];
+  appendForwarding(out, ctx, proto, xff, xfProto, xfHost);
+  return out;
+}
+
+/** Appends X-Forwarded-For/-Proto/-Host and X-Request-Id given the trusted peer's values ('' = none). */
+function appendForwarding(out: string[], ctx: RequestContext, proto: string, xff: string, xfProto: string, xfHost: string): void {
+  out.push('x-forwarded-for', xff === '' ? ctx.peerIp : xff + ', ' + ctx.peerIp);
+  out.push('x-forwarded-proto', xfProto === '' ? proto : xfProto);
+  if (ctx.rawHost !== '') out.push('x-forwarded-host', xfHost === '' ? ctx.rawHost : xfHost);
+  out.push('x-request-id', ctx.requestId);
 }
 
 function isPlainConnectionValue(v: string): boolean {

@@ -2,20 +2,39 @@ import { Pool } from 'undici';
 import type { TargetConfig, UpstreamConfig } from '../config/types.js';
 
 /**
+ * What a target sends requests through: an undici Pool for http upstreams,
+ * a gRPC channel for grpc ones. Owned by the target's group, which closes it.
+ */
+export interface TargetConnection {
+  close(): Promise<void>;
+}
+
+/** Builds a target's connection from its origin (`scheme://host:port`). */
+export type TargetConnector<P extends TargetConnection> = (url: string) => P;
+
+/**
  * One target (origin) of an upstream group: its connection pool, its load
  * (in-flight requests) and its health state. Mutated in place by the group,
  * the dispatcher (through the group's `onStart`/`onFinish`/`report*`) and
  * the active checker; never replaced, so references stay valid.
+ *
+ * `P` is the connection type: balancers and health code only use the state
+ * and take any `Target`; the group that built it knows `P` (an undici
+ * {@link Pool} unless the group was given a connector).
  */
-export class Target {
+export class Target<P extends TargetConnection = TargetConnection> {
   /** Origin, e.g. `http://127.0.0.1:3001` (no path, no trailing slash). */
   readonly url: string;
   /** Relative weight used by the balancers (> 0). */
   readonly weight: number;
   /** Position in the group's target list (balancers index their own state by it). */
   readonly index: number;
-  /** Keep-alive connection pool; the dispatcher calls `pool.dispatch(opts, handler)`. */
-  readonly pool: Pool;
+  /**
+   * The connection: for http upstreams the keep-alive undici Pool (the
+   * dispatcher calls `pool.dispatch(opts, handler)`), otherwise what the
+   * group's connector built (a gRPC channel).
+   */
+  readonly pool: P;
 
   /** Requests currently in flight to this target (group `onStart`/`onFinish`). */
   inflight = 0;
@@ -37,20 +56,21 @@ export class Target {
    * @param index position in the group's target list
    * @param upstream pool sizing and keep-alive settings of the owning upstream
    * @param connectTimeoutMs TCP connect timeout of the pool (ms)
+   * @param connect builds the connection instead of an undici Pool (non-HTTP upstreams)
    */
   constructor(
     config: TargetConfig, index: number, upstream: Pick<UpstreamConfig, 'connections' | 'keepAliveTimeoutMs'>,
-    connectTimeoutMs = 5000,
+    connectTimeoutMs = 5000, connect?: TargetConnector<P>,
   ) {
     this.url = normaliseOrigin(config.url);
     this.weight = config.weight > 0 ? config.weight : 1;
     this.index = index;
-    this.pool = new Pool(this.url, {
+    this.pool = connect !== undefined ? connect(this.url) : new Pool(this.url, {
       connections: upstream.connections,
       keepAliveTimeout: upstream.keepAliveTimeoutMs,
       pipelining: 1,
       connect: { timeout: connectTimeoutMs },
-    });
+    }) as unknown as P;
   }
 
   /** Whether the target may receive requests at time `now` (ms, same clock as `ejectedUntil`). */

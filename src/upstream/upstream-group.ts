@@ -1,8 +1,10 @@
+import type { Pool } from 'undici';
 import type { UpstreamConfig } from '../config/types.js';
 import { createBalancer, type Balancer } from './balancers/index.js';
 import { ActiveHealthChecker, type HealthTransitionListener } from './health/active-checker.js';
+import type { HealthProbeFactory } from './health/health-probe.js';
 import { recordPassiveFailure, recordPassiveSuccess } from './health/passive.js';
-import { Target } from './target.js';
+import { Target, type TargetConnection, type TargetConnector } from './target.js';
 
 /** Why a request to a target failed, as far as passive health is concerned. */
 export type FailureKind = 'connect' | '5xx' | 'timeout';
@@ -11,7 +13,7 @@ export type FailureKind = 'connect' | '5xx' | 'timeout';
 export type EjectionListener = (target: Target, ejectMs: number, reason: string) => void;
 
 /** Optional hooks and test seams for {@link createUpstreamGroup}. */
-export interface UpstreamGroupOptions {
+export interface UpstreamGroupOptions<P extends TargetConnection = Pool> {
   /** TCP connect timeout of the target pools in ms (default 5 s). */
   connectTimeoutMs?: number;
   /** Clock in ms for passive ejection (default `Date.now`); tests inject a fake one. */
@@ -20,6 +22,14 @@ export interface UpstreamGroupOptions {
   onTransition?: HealthTransitionListener;
   /** Passive ejections, for logs and metrics. */
   onEject?: EjectionListener;
+  /**
+   * Builds each target's connection (default: an undici Pool sized by
+   * `connections`/`keepAliveTimeout`). Upstreams that are not proxied over
+   * HTTP/1.1 (grpc) pass their own; the group still closes it.
+   */
+  connect?: TargetConnector<P>;
+  /** How active checks probe a target (default: HTTP GET of `healthCheck.path`). */
+  healthProbe?: HealthProbeFactory;
 }
 
 /** Per-target state for the admin API and metrics. */
@@ -43,12 +53,15 @@ export interface TargetSnapshot {
  * mode" that would spray traffic over known-bad targets. Ejections are
  * bounded (at most 8 x `ejectMs`) and active checks restore targets on their
  * own, so the group always recovers without traffic.
+ *
+ * `P` is the targets' connection type: an undici Pool (the default, http
+ * upstreams) or what `options.connect` builds (a gRPC channel).
  */
-export class UpstreamGroup {
+export class UpstreamGroup<P extends TargetConnection = Pool> {
   /** The upstream's name from the config. */
   readonly name: string;
   /** Targets in config order; `targets[i].index === i`. */
-  readonly targets: readonly Target[];
+  readonly targets: readonly Target<P>[];
   private readonly config: UpstreamConfig;
   private readonly balancer: Balancer;
   private readonly now: () => number;
@@ -57,17 +70,17 @@ export class UpstreamGroup {
   private closing: Promise<void> | null = null;
 
   /** Use {@link createUpstreamGroup}. */
-  constructor(config: UpstreamConfig, options: UpstreamGroupOptions = {}) {
+  constructor(config: UpstreamConfig, options: UpstreamGroupOptions<P> = {}) {
     this.name = config.name;
     this.config = config;
-    this.targets = config.targets.map((t, i) => new Target(t, i, config, options.connectTimeoutMs ?? 5000));
+    this.targets = config.targets.map((t, i) => new Target<P>(t, i, config, options.connectTimeoutMs ?? 5000, options.connect));
     this.balancer = createBalancer(config.balance, this.targets);
     this.now = options.now ?? Date.now;
     this.onEject = options.onEject;
     this.checker =
       config.healthCheck === null
         ? null
-        : new ActiveHealthChecker(this.targets, config.healthCheck, options.onTransition);
+        : new ActiveHealthChecker(this.targets, config.healthCheck, options.onTransition, options.healthProbe);
     this.checker?.start();
   }
 
@@ -76,8 +89,9 @@ export class UpstreamGroup {
    * @param hashKey the request's key for `hash` balancing ('' when none); ignored otherwise
    * @returns an available target, or null when none is available (→ 503)
    */
-  pick(hashKey = ''): Target | null {
-    return this.balancer.pick(this.targets, hashKey, this.now());
+  pick(hashKey = ''): Target<P> | null {
+    // why: the balancer returns one of `this.targets`, which are Target<P>.
+    return this.balancer.pick(this.targets, hashKey, this.now()) as Target<P> | null;
   }
 
   /** A request to `target` starts (counts towards least-request load). */
@@ -148,10 +162,10 @@ export class UpstreamGroup {
 }
 
 /**
- * Build the group for one upstream: one undici Pool per target, the
- * configured balancer, and (when `healthCheck` is set) active checks that
- * start immediately.
+ * Build the group for one upstream: one undici Pool per target (or what
+ * `options.connect` builds), the configured balancer, and (when
+ * `healthCheck` is set) active checks that start immediately.
  */
-export function createUpstreamGroup(config: UpstreamConfig, options?: UpstreamGroupOptions): UpstreamGroup {
-  return new UpstreamGroup(config, options);
+export function createUpstreamGroup<P extends TargetConnection = Pool>(config: UpstreamConfig, options?: UpstreamGroupOptions<P>): UpstreamGroup<P> {
+  return new UpstreamGroup<P>(config, options);
 }

@@ -115,6 +115,54 @@ describe('REST→gRPC transcoding (real gRPC server)', () => {
     assert.equal(srv.lastMetadata['x-secret'], undefined);
   });
 
+  test('the request id and X-Forwarded-* always travel as metadata; an untrusted client cannot spoof them', async () => {
+    const spoof = { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example', 'x-request-id': 'rid-abc' };
+    const r = await request(gw.base + '/v1/echo', { method: 'POST', body: '{"text":"f"}', headers: { 'content-type': 'application/json', ...spoof } });
+    await r.body.text();
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.headers['x-request-id'], 'rid-abc');
+    assert.equal(srv.lastMetadata['x-request-id'], 'rid-abc');
+    assert.equal(srv.lastMetadata['x-forwarded-for'], '127.0.0.1');
+    assert.equal(srv.lastMetadata['x-forwarded-proto'], 'http');
+    assert.equal(srv.lastMetadata['x-forwarded-host'], `127.0.0.1:${gw.port}`);
+    // A generated request id is the one the client gets back.
+    const gen = await request(gw.base + '/v1/echo', { method: 'POST', body: '{"text":"g"}', headers: { 'content-type': 'application/json' } });
+    await gen.body.text();
+    assert.match(String(gen.headers['x-request-id']), /.+/);
+    assert.equal(srv.lastMetadata['x-request-id'], gen.headers['x-request-id']);
+    // Allowlisting the names does not let the client's values through.
+    const wide = await startGateway(yaml(srv.port).replace('metadata: [ x-user-id ]', 'metadata: [ x-user-id, "x-forwarded-*", x-request-id ]'));
+    try {
+      const w = await request(wide.base + '/v1/echo', { method: 'POST', body: '{"text":"w"}', headers: { 'content-type': 'application/json', ...spoof } });
+      await w.body.text();
+      assert.equal(w.statusCode, 200);
+      assert.equal(srv.lastMetadata['x-forwarded-for'], '127.0.0.1');
+      assert.equal(srv.lastMetadata['x-forwarded-proto'], 'http');
+      assert.equal(srv.lastMetadata['x-forwarded-host'], `127.0.0.1:${wide.port}`);
+      assert.equal(srv.lastMetadata['x-request-id'], 'rid-abc');
+    } finally {
+      await wide.close();
+    }
+  });
+
+  test('from a trusted proxy the X-Forwarded-* chain is kept and the peer appended, as for HTTP upstreams', async () => {
+    const trusted = await startGateway(yaml(srv.port).replace('server: { workers: 1 }', 'server: { workers: 1, trustedProxies: [ 127.0.0.1 ] }'));
+    try {
+      const r = await request(trusted.base + '/v1/echo', {
+        method: 'POST', body: '{"text":"t"}',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'edge.example' },
+      });
+      await r.body.text();
+      assert.equal(r.statusCode, 200);
+      assert.equal(srv.lastMetadata['x-forwarded-for'], '6.6.6.6, 127.0.0.1');
+      assert.equal(srv.lastMetadata['x-forwarded-proto'], 'https');
+      assert.equal(srv.lastMetadata['x-forwarded-host'], 'edge.example');
+      assert.equal(srv.lastMetadata['x-request-id'], r.headers['x-request-id']);
+    } finally {
+      await trusted.close();
+    }
+  });
+
   test('the route timeout is the gRPC deadline: a slow method gets 504', async () => {
     const r = await call(gw, 'GET', '/v1/books/slow');
     assert.equal(r.status, 504);

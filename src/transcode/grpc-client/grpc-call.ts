@@ -245,6 +245,6 @@ export class GrpcCall {
     this.done = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this.onAbort);
-    this.sink.onEnd({ status: code, message, headers: this.headers, trailers: this.trailers ?? {}, details });
+    this.sink.onEnd({ status: code, message, headers: this.headers, trailers: this.trailers ?? {}, details, sent: this.stream !== null });
   }
 }

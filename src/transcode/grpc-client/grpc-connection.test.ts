@@ -67,14 +67,17 @@ test('nothing listening → UNAVAILABLE fast, naming the target; then fail-fast 
     for (const r of results) {
       assert.equal(r.status, GrpcCode.UNAVAILABLE);
       assert.match(r.message, new RegExp(`h2c://127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
+      assert.equal(r.sent, false, 'a failed connect never sends the request');
     }
     assert.equal(channel.state, 'down');
     const fast = await channel.unary(ECHO, Buffer.alloc(0));
     assert.equal(fast.status, GrpcCode.UNAVAILABLE);
     assert.match(fast.message, /next connection attempt in \d+ ms/);
+    assert.equal(fast.sent, false);
     const stream = channel.serverStream(`/${SERVICE}/Stream`, Buffer.alloc(0));
     for await (const m of stream) assert.fail(`unexpected message of ${m.byteLength} bytes`);
     assert.equal((await stream.status).status, GrpcCode.UNAVAILABLE);
+    assert.equal((await stream.status).sent, false);
   } finally {
     await channel.close();
   }
@@ -96,9 +99,11 @@ test('server killed mid-stream → UNAVAILABLE; reconnects after a restart on th
     t.diagnostic(`after SIGKILL: ${status.status} ${status.message}`);
     assert.ok(status.status === GrpcCode.UNAVAILABLE || status.status === GrpcCode.INTERNAL, `${status.status} ${status.message}`);
     assert.ok(n >= 10);
+    assert.equal(status.sent, true, 'the stream was open when the connection died');
 
     const down = await channel.unary(ECHO, Buffer.from('b'));
     assert.equal(down.status, GrpcCode.UNAVAILABLE);
+    assert.equal(down.sent, false);
     child = await spawnServer(port);
     const { last, attempts } = await untilOk(channel, 5000);
     assert.equal(last.status, GrpcCode.OK, last.message);

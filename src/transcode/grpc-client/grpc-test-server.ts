@@ -8,6 +8,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
 
 /** Fully-qualified service name of the test service. */
 export const SERVICE = 'test.v1.TestService';
@@ -131,6 +132,59 @@ export function startGrpcServer(port = 0, options: grpc.ServerOptions = {}): Pro
       resolve({ port: bound, log, server, stop: () => server.forceShutdown() });
     });
   });
+}
+
+// grpc.health.v1 messages, defined with protobufjs so the gateway's hand-made
+// encoding is checked against an independent implementation.
+const healthRoot = protobuf.Root.fromJSON({
+  nested: { grpc: { nested: { health: { nested: { v1: { nested: {
+    HealthCheckRequest: { fields: { service: { type: 'string', id: 1 } } },
+    HealthCheckResponse: {
+      fields: { status: { type: 'ServingStatus', id: 1 } },
+      nested: { ServingStatus: { values: { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 } } },
+    },
+  } } } } } } },
+});
+/** grpc.health.v1.HealthCheckRequest / HealthCheckResponse (protobufjs types). */
+export const HealthCheckRequest = healthRoot.lookupType('grpc.health.v1.HealthCheckRequest');
+export const HealthCheckResponse = healthRoot.lookupType('grpc.health.v1.HealthCheckResponse');
+
+/** A serving status of grpc.health.v1. */
+export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+/** Controls a health service added with {@link addHealthService}. */
+export interface HealthControl {
+  /** Sets the status answered for `service` ('' = the whole server). */
+  set(service: string, status: ServingStatus): void;
+  /** Service names asked about, in order. */
+  readonly asked: string[];
+}
+
+/**
+ * Adds the standard grpc.health.v1.Health service (Check only) to `server`
+ * (before it binds). Unknown services get NOT_FOUND, as the reference
+ * implementations answer.
+ */
+export function addHealthService(server: grpc.Server, initial: Record<string, ServingStatus> = { '': 'SERVING' }): HealthControl {
+  const statuses = new Map(Object.entries(initial));
+  const asked: string[] = [];
+  const check: grpc.MethodDefinition<{ service: string }, { status: number }> = {
+    path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, originalName: 'check',
+    requestSerialize: (m) => Buffer.from(HealthCheckRequest.encode(HealthCheckRequest.fromObject(m)).finish()),
+    requestDeserialize: (b) => HealthCheckRequest.toObject(HealthCheckRequest.decode(b), { defaults: true }) as { service: string },
+    responseSerialize: (m) => Buffer.from(HealthCheckResponse.encode(HealthCheckResponse.fromObject(m)).finish()),
+    responseDeserialize: (b) => HealthCheckResponse.toObject(HealthCheckResponse.decode(b)) as { status: number },
+  };
+  server.addService({ Check: check } as grpc.ServiceDefinition, {
+    Check(call: grpc.ServerUnaryCall<{ service: string }, unknown>, cb: grpc.sendUnaryData<unknown>): void {
+      const service = call.request.service;
+      asked.push(service);
+      const status = statuses.get(service);
+      if (status === undefined) return cb({ code: grpc.status.NOT_FOUND, details: `unknown service "${service}"` });
+      cb(null, { status });
+    },
+  });
+  return { set: (service, status) => { statuses.set(service, status); }, asked };
 }
 
 /** A raw h2c server whose every stream goes to `onStream`. */

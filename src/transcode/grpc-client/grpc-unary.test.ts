@@ -27,6 +27,7 @@ test('unary OK: response bytes, allowlisted metadata in, headers and trailers ba
   const echo = await channel.unary(`/${SERVICE}/Echo`, Buffer.from([1, 2, 3, 0, 255]));
   assert.equal(echo.status, GrpcCode.OK);
   assert.deepEqual(Buffer.from(echo.response!), Buffer.from([1, 2, 3, 0, 255]));
+  assert.equal(echo.sent, true);
 
   const metadata = metadataFromHeaders(
     { 'x-tenant': 'acme', 'x-secret': 'nope', 'x-trace-bin': 'AAEC/w', authorization: 'Bearer t' },

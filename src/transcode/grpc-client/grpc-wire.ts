@@ -18,6 +18,13 @@ export interface GrpcStatus {
   trailers: Record<string, string>;
   /** grpc-status-details-bin, base64-decoded (a serialised google.rpc.Status), or null. */
   details: Uint8Array | null;
+  /**
+   * Whether the request went out on an HTTP/2 stream. False when the call
+   * ended before that (connect failure, channel down or closed, cancelled or
+   * out of time while queued): the server never saw it, so it is safe to send
+   * it to another target.
+   */
+  sent: boolean;
 }
 
 /** Outcome of a unary call. */

@@ -1,25 +1,15 @@
-import { Client } from 'undici';
 import type { ActiveHealthCheckConfig } from '../../config/types.js';
 import type { Target } from '../target.js';
+import { describeError, httpHealthProbe, type HealthProbe, type HealthProbeFactory, type ProbeResult } from './health-probe.js';
 
 /** Called when a target's active health verdict flips. */
 export type HealthTransitionListener = (target: Target, healthy: boolean, reason: string) => void;
 
-/** Body bytes read from a health response before the connection is dropped instead. */
-const MAX_DRAIN_BYTES = 64 * 1024;
-
 /** Per-target probe state. */
 interface Probe {
   readonly target: Target;
-  /**
-   * A dedicated single-connection client, NOT the target's request pool:
-   * under load the pool's connections are all busy and a check queued behind
-   * real traffic would time out and mark a merely busy target unhealthy (a
-   * classic cascading failure). A separate keep-alive connection also keeps
-   * probing the target's connect path independently of the pool. Cost: one
-   * extra socket per target per worker.
-   */
-  readonly client: Client;
+  /** Runs the checks on a connection of its own (see {@link httpHealthProbe}). */
+  readonly probe: HealthProbe;
   successes: number;
   failures: number;
   timer: NodeJS.Timeout | null;
@@ -28,11 +18,12 @@ interface Probe {
 }
 
 /**
- * Active HTTP health checking: every `intervalMs` (±10% jitter so workers
+ * Active health checking: every `intervalMs` (±10% jitter so workers
  * and targets do not probe in lock-step; the first round runs immediately
- * on `start()`), `GET <path>` each target with a `timeoutMs` deadline covering
- * connect, headers and body. A status within `expectStatus` is a success;
- * anything else, an error or the deadline is a failure. `unhealthyThreshold`
+ * on `start()`), check each target with a `timeoutMs` deadline. The check
+ * is the probe's: by default `GET <path>` covering connect, headers and body,
+ * where a status within `expectStatus` is a success and anything else, an
+ * error or the deadline is a failure ({@link httpHealthProbe}). `unhealthyThreshold`
  * consecutive failures set `target.activeHealthy = false`,
  * `healthyThreshold` consecutive successes set it back to true. Checks of one
  * target never overlap (the next is scheduled when the previous ends). Timers
@@ -49,19 +40,18 @@ export class ActiveHealthChecker {
    * @param targets the targets to probe
    * @param config the upstream's health check settings
    * @param onTransition optional listener for healthy/unhealthy flips
+   * @param createProbe how a target is checked (default: HTTP GET of `config.path`)
    */
-  constructor(targets: readonly Target[], config: ActiveHealthCheckConfig, onTransition?: HealthTransitionListener) {
+  constructor(
+    targets: readonly Target[], config: ActiveHealthCheckConfig, onTransition?: HealthTransitionListener,
+    createProbe: HealthProbeFactory = httpHealthProbe,
+  ) {
     this.config = config;
     this.onTransition = onTransition;
     this.probes = targets.map((target) => {
       const probe: Probe = {
         target,
-        client: new Client(target.url, {
-          pipelining: 1,
-          // The per-check abort deadline below covers connect, headers and body;
-          // only connect gets its own limit, so a hung dial is abandoned too.
-          connect: { timeout: config.timeoutMs },
-        }),
+        probe: createProbe(target, config),
         successes: 0,
         failures: 0,
         timer: null,
@@ -86,36 +76,25 @@ export class ActiveHealthChecker {
       if (probe.timer !== null) clearTimeout(probe.timer);
       probe.timer = null;
     }
-    await Promise.all(this.probes.map((probe) => probe.client.destroy().catch(() => undefined)));
+    await Promise.all(this.probes.map((probe) => probe.probe.close().catch(() => undefined)));
   }
 
   /** Run one check of one target, apply the result, schedule the next. */
   private async check(probe: Probe): Promise<void> {
     probe.timer = null;
-    const { path, timeoutMs, expectStatus } = this.config;
     const abort = new AbortController();
-    const deadline = setTimeout(() => abort.abort(), timeoutMs);
+    const deadline = setTimeout(() => abort.abort(), this.config.timeoutMs);
     deadline.unref();
-    let ok = false;
-    let reason: string;
+    let result: ProbeResult;
     try {
-      const res = await probe.client.request({
-        method: 'GET',
-        path,
-        signal: abort.signal,
-        headers: { 'user-agent': 'turnpike-health-check' },
-      });
-      await res.body.dump({ limit: MAX_DRAIN_BYTES });
-      ok = res.statusCode >= expectStatus[0] && res.statusCode <= expectStatus[1];
-      reason = `status ${res.statusCode}`;
+      result = await probe.probe.check(abort.signal);
     } catch (err) {
-      const code = describeError(err);
-      reason = abort.signal.aborted || code === 'UND_ERR_CONNECT_TIMEOUT' ? `timeout after ${timeoutMs}ms` : `error ${code}`;
+      result = { ok: false, reason: `error ${describeError(err)}` }; // a probe that broke its contract
     } finally {
       clearTimeout(deadline);
     }
     if (this.closed) return;
-    this.apply(probe, ok, reason);
+    this.apply(probe, result.ok, result.reason);
     const jitter = 0.9 + Math.random() * 0.2;
     probe.timer = setTimeout(probe.tick, Math.max(1, Math.round(this.config.intervalMs * jitter)));
     probe.timer.unref();
@@ -140,14 +119,4 @@ export class ActiveHealthChecker {
       }
     }
   }
-}
-
-/** Short description of a request error: its code when it has one. */
-function describeError(err: unknown): string {
-  if (err !== null && typeof err === 'object') {
-    const e = err as { code?: unknown; message?: unknown };
-    if (typeof e.code === 'string') return e.code;
-    if (typeof e.message === 'string') return e.message;
-  }
-  return String(err);
 }
