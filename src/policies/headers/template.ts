@@ -54,8 +54,6 @@ export interface Template {
   readonly args: readonly string[];
   /** Whether the value goes upstream (request side: non-ASCII sent as UTF-8 bytes). */
   readonly requestSide: boolean;
-  /** Whether a part reads a request header (evaluation order then matters). */
-  readonly readsHeaders: boolean;
 }
 
 /** A template that does not compile: `message` says why (for a config issue). */
@@ -92,7 +90,7 @@ export function compileTemplate(source: string, requestSide: boolean): Template 
   }
   if (literal !== '') { codes.push(Part.Literal); args.push(safeFieldValue(literal, requestSide)); }
   const constant = codes.every((c) => c === Part.Literal) ? args.join('') : null;
-  return { source, constant, codes: Uint8Array.from(codes), args, requestSide, readsHeaders: codes.includes(Part.Header) };
+  return { source, constant, codes: Uint8Array.from(codes), args, requestSide };
 }
 
 /** `client_ip` → [ClientIp, '']; `header.X-Team` → [Header, 'x-team']. */
