@@ -102,25 +102,27 @@ test('a full config normalises exactly', () => {
         name: 'get-user', index: 0,
         match: { path: '/users/:id', methods: ['GET', 'POST'], host: 'api.example.com', headers: { 'x-client': 'mobile' }, query: { beta: '1' } },
         upstream: 'users', split: null, sticky: null, rewrite: '/v1/users/:id', stripPrefix: null, preserveHost: true,
-        timeout: { connectMs: 2000, headersMs: 2000, requestMs: 2000 }, rateLimit: [],
+        timeout: { connectMs: 2000, headersMs: 2000, requestMs: 2000 }, rateLimit: [], policies: [], maxBodyBytes: null,
       },
       {
         name: 'orders-canary', index: 1,
         match: { path: '/orders/*', methods: null, host: '*.example.com', headers: {}, query: {} },
         upstream: null, split: [{ upstream: 'orders-v1', weight: 90 }, { upstream: 'orders-v2', weight: 10 }],
         sticky: 'header:x-user-id', rewrite: '/api/orders/*', stripPrefix: null, preserveHost: false,
-        timeout: { connectMs: 1000, headersMs: 30_000, requestMs: 0 }, rateLimit: [],
+        timeout: { connectMs: 1000, headersMs: 30_000, requestMs: 0 }, rateLimit: [], policies: [], maxBodyBytes: null,
       },
       {
         name: 'route-2', index: 2,
         match: { path: '/api/*', methods: null, host: null, headers: {}, query: {} },
         upstream: 'users', split: null, sticky: null, rewrite: null, stripPrefix: '/api', preserveHost: false,
-        timeout: { connectMs: 5000, headersMs: 10_000, requestMs: 10_000 }, rateLimit: [],
+        timeout: { connectMs: 5000, headersMs: 10_000, requestMs: 10_000 }, rateLimit: [], policies: [], maxBodyBytes: null,
       },
     ],
     redis: { url: null, commandTimeoutMs: 100, instances: 1 },
     rateLimits: [],
     globalRateLimits: [],
+    policies: {},
+    globalPolicies: [],
     rateLimitConsumerHeader: 'x-api-key',
     grpc: [],
     source: file,
@@ -141,6 +143,8 @@ test('an empty file is all defaults', () => {
     redis: { url: null, commandTimeoutMs: 100, instances: 1 },
     rateLimits: [],
     globalRateLimits: [],
+    policies: {},
+    globalPolicies: [],
     rateLimitConsumerHeader: 'x-api-key',
     grpc: [],
     source: join(dir, 'empty.yaml'),
@@ -155,7 +159,7 @@ test('a minimal route and upstream get every default', () => {
   assert.deepStrictEqual(config.routes[0], {
     name: 'route-0', index: 0, match: { path: '/', methods: null, host: null, headers: {}, query: {} },
     upstream: 'a', split: null, sticky: null, rewrite: null, stripPrefix: null, preserveHost: false, timeout: defaultTimeouts,
-    rateLimit: [],
+    rateLimit: [], policies: [], maxBodyBytes: null,
   });
   assert.equal(config.source, resolve('min.yaml'));
   assert.equal(DEFAULTS.requestMs, 60_000);

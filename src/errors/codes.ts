@@ -13,6 +13,7 @@ export const ErrorCodes = {
   UPSTREAM_UNAVAILABLE: { code: 'upstream_unavailable', status: 503, title: 'No healthy upstream target' },
   UPSTREAM_BODY_BACKLOG: { code: 'upstream_body_backlog', status: 503, title: 'The upstream is not accepting the request body fast enough' },
   UPSTREAM_TIMEOUT: { code: 'upstream_timeout', status: 504, title: 'The upstream did not answer in time' },
+  UPSTREAM_RESPONSE_TOO_LARGE: { code: 'upstream_response_too_large', status: 502, title: 'The upstream response is larger than a response policy may buffer' },
   RATE_LIMITED: { code: 'rate_limited', status: 429, title: 'Too many requests' },
   RATE_LIMIT_UNAVAILABLE: { code: 'rate_limit_unavailable', status: 503, title: 'The rate-limit store is unavailable' },
   TRANSCODE_BAD_REQUEST: { code: 'invalid_argument', status: 400, title: 'The request does not map to the gRPC method' },

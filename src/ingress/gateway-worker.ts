@@ -10,7 +10,9 @@ import { createLogger } from '../observability/logger.js';
 import { WorkerObserver } from '../observability/worker-observer.js';
 import { workerMetrics } from '../observability/metrics.js';
 import { compilePolicies } from '../policies/chain.js';
+import type { PolicyFactory } from '../policies/types.js';
 import { Transcoder } from '../transcode/transcoder.js';
+import { TranscodeTerminal } from '../terminals/transcode-terminal.js';
 import { Registry } from 'prom-client';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -47,6 +49,8 @@ export interface WorkerOptions {
   onTargetHealth?: (upstream: string, target: string, available: boolean, reason: string) => void;
   /** Where policies register their metrics (default: a registry of this worker's own). */
   metricsRegistry?: Registry;
+  /** The policy kinds (default: the registered ones; tests add kinds of their own). */
+  policyFactories?: readonly PolicyFactory[];
 }
 
 /**
@@ -81,12 +85,15 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
   const policyLogger = createLogger(config.server.logLevel, { role: 'worker', component: 'policies' });
   const policies = compilePolicies(config, {
     workers: config.server.workers, logger: policyLogger, registry: options.metricsRegistry ?? new Registry(), now: Date.now,
-  });
+  }, options.policyFactories);
   await policies.ready();
-  const handler = new RequestHandler(config, router, groups, options.observer ?? null, policies.chains,
-    (name, err) => policyLogger.error({ policy: name, err: err instanceof Error ? err.message : String(err) }, 'policy onLog failed'));
   const transcoder = config.grpc.length > 0 ? new Transcoder(config) : null;
-  handler.transcoder = transcoder;
+  const handler = new RequestHandler(config, router, groups, {
+    observer: options.observer ?? null,
+    chains: policies.chains,
+    onPolicyError: (name, err) => policyLogger.error({ policy: name, err: err instanceof Error ? err.message : String(err) }, 'policy failed'),
+    transcodeTerminal: transcoder === null ? null : (sink) => new TranscodeTerminal(transcoder, sink as RequestHandler),
+  });
   const app = uws.App();
   app.any('/*', handler.handle);
 

@@ -1,30 +1,53 @@
 import { Readable } from 'node:stream';
 import type { RequestContext } from './request-context.js';
 
+/** Outcome of {@link BufferedBody.append}. */
+export const enum AppendResult { Ok, LongerThanDeclared, OverLimit }
+
 /**
- * Collects a body of known, small length into one preallocated buffer
- * (the fast path: no stream machinery, one copy per chunk).
+ * Collects a whole request body: into one preallocated buffer when its
+ * length is declared (the fast path: no stream machinery, one copy per
+ * chunk), or as a list of chunks up to a limit when it is chunked.
  */
 export class BufferedBody {
-  readonly data: Buffer;
+  private readonly fixed: Buffer | null;
+  private chunks: Buffer[] | null = null;
   private offset = 0;
+  /** The client sent the last chunk. */
+  done = false;
 
-  constructor(length: number) {
-    this.data = Buffer.allocUnsafe(length);
+  /**
+   * @param length declared Content-Length, or -1 when chunked.
+   * @param limit most bytes accepted for a chunked body (0 = unlimited).
+   */
+  constructor(length: number, private readonly limit: number) {
+    this.fixed = length >= 0 ? Buffer.allocUnsafe(length) : null;
   }
 
-  /** Copies a uWS chunk (neutered after the callback returns); false if it overflows. */
-  append(chunk: ArrayBuffer): boolean {
+  /** Copies a uWS chunk (neutered after the callback returns). */
+  append(chunk: ArrayBuffer): AppendResult {
     const n = chunk.byteLength;
-    if (this.offset + n > this.data.length) return false;
-    this.data.set(new Uint8Array(chunk), this.offset);
+    if (this.fixed !== null) {
+      if (this.offset + n > this.fixed.length) return AppendResult.LongerThanDeclared;
+      this.fixed.set(new Uint8Array(chunk), this.offset);
+    } else {
+      if (this.limit > 0 && this.offset + n > this.limit) return AppendResult.OverLimit;
+      if (n > 0) (this.chunks ??= []).push(Buffer.from(new Uint8Array(chunk)));
+    }
     this.offset += n;
-    return true;
+    return AppendResult.Ok;
   }
 
-  /** Whether every declared byte arrived. */
+  /** Whether every declared byte arrived (always true for a chunked body once done). */
   complete(): boolean {
-    return this.offset === this.data.length;
+    return this.fixed === null || this.offset === this.fixed.length;
+  }
+
+  /** The whole body (call once complete). */
+  get data(): Buffer {
+    if (this.fixed !== null) return this.fixed;
+    const c = this.chunks;
+    return c === null ? Buffer.alloc(0) : c.length === 1 ? c[0] : Buffer.concat(c, this.offset);
   }
 }
 

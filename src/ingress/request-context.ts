@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { RequestLookup } from '../router/types.js';
 import type { UpstreamCall } from '../upstream/upstream-call.js';
+import type { BufferedBody, StreamedBody } from './request-body.js';
 import type { CompiledRoute } from '../router/compiled-route.js';
 import type { RouteChain } from '../policies/chain.js';
 import type { Consumer } from '../policies/consumer.js';
@@ -60,13 +61,10 @@ export class RequestContext implements RequestLookup {
    * and on problem responses. Null until a policy adds one.
    */
   responseHeaders: string[] | null = null;
-  /** An access-phase policy is still deciding (asynchronously); dispatch waits for it. */
+  /** A policy phase is still deciding (asynchronously); the terminal waits for it. */
   gated = false;
-  /** The upstream call prepared while `gated` (started when the gate opens). */
-  pendingCall: UpstreamCall | null = null;
-  pendingHashKey = '';
-  /** Continues an exchange that is not an UpstreamCall (transcoding) when the policy gate opens. */
-  resume: (() => void) | null = null;
+  /** How the request body is being read (null when the request has none). */
+  bodyReader: BufferedBody | StreamedBody | null = null;
   /** Called when the client goes away (transcoding cancels its gRPC call). */
   abortHook: (() => void) | null = null;
   /** The matched route (null until matched). */

@@ -1,25 +1,37 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { Readable } from 'node:stream';
 import type { GatewayConfig } from '../config/types.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { Router } from '../router/index.js';
-import { buildUpstreamPath, pickSplit, type CompiledRoute } from '../router/index.js';
-import { writeProblem } from '../response/problem.js';
-import { buildUpstreamHeaders } from '../upstream/forward-headers.js';
-import { UpstreamCall } from '../upstream/upstream-call.js';
+import type { CompiledRoute, Router } from '../router/index.js';
+import type { RouteChain } from '../policies/chain.js';
+import { policyFailure, runAccess, runLog, runRequestBody } from '../policies/run-phases.js';
+import type { Verdict } from '../policies/types.js';
+import { ResponseWriter } from '../response/response-writer.js';
 import { UpstreamDispatcher, type UpstreamObserver } from '../upstream/dispatcher.js';
 import type { UpstreamGroup } from '../upstream/upstream-group.js';
-import { BufferedBody, StreamedBody } from './request-body.js';
+import { ProxyTerminal } from '../terminals/proxy-terminal.js';
+import type { Terminal } from '../terminals/terminal.js';
+import { AppendResult, BufferedBody, StreamedBody } from './request-body.js';
 import { readRequest, RequestContext } from './request-context.js';
 import type { ResponseSink } from './response-sink.js';
 import { normalisePeerAddress, TrustedProxies } from './trusted-proxies.js';
 import { RequestIdGenerator } from './request-id.js';
-import { runAccess, runLog, type RouteChain } from '../policies/chain.js';
-import type { Transcoder } from '../transcode/transcoder.js';
 
 /** Per-request accounting hooks (metrics); implemented in observability/. */
 export interface RequestObserver extends UpstreamObserver {
   observe(routeIndex: number, method: string, status: number, seconds: number): void;
+}
+
+/** What the request handler is built from besides config, router and groups. */
+export interface HandlerOptions {
+  observer?: RequestObserver | null;
+  /** Per route index: its compiled policy chain (null for a route without policies). */
+  chains?: ReadonlyArray<RouteChain | null> | null;
+  /** Reports a policy that threw where the answer can no longer change (onLog, responseHead on a problem). */
+  onPolicyError?: (name: string, err: unknown) => void;
+  /** Builds the terminal of transcoded routes (null when the config has no grpc entries). */
+  transcodeTerminal?: ((sink: ResponseSink) => Terminal) | null;
 }
 
 const ERR_NOT_FOUND = new GatewayError(ErrorCodes.ROUTE_NOT_FOUND);
@@ -32,26 +44,23 @@ const ERR_HEADERS = new GatewayError(ErrorCodes.HEADERS_TOO_LARGE);
 const ERR_BODY = new GatewayError(ErrorCodes.PAYLOAD_TOO_LARGE);
 const ERR_BACKLOG = new GatewayError(ErrorCodes.UPSTREAM_BODY_BACKLOG,
   'The request body arrived faster than the upstream accepted it, beyond server.maxBodyBacklog');
-const ERR_BODY_SHORT = new GatewayError(ErrorCodes.BAD_REQUEST, 'Request body longer than its Content-Length');
+const ERR_BODY_SHORT = new GatewayError(ErrorCodes.BAD_REQUEST, 'Request body does not match its Content-Length');
+const EMPTY_BODY = Buffer.alloc(0);
 
 /**
- * The per-worker request path: ingress checks → route match → upstream
- * dispatch → response → accounting. One instance per worker; `handle` is
- * what uWS calls for every request.
+ * The per-worker request path: ingress checks → route match → access phase →
+ * body (buffered or streamed) → requestBody phase → terminal → response
+ * writer → accounting. One instance per worker; `handle` is what uWS calls
+ * for every request. A route without policies runs no phase at all.
  */
 export class RequestHandler implements ResponseSink {
   draining = false;
   inflightCount = 0;
   /** performance.now() when the latest request started (drain waits for a quiet spell). */
   lastStartMs = -Infinity;
+  /** Writes every answer the gateway makes itself (problems, local responses). */
+  readonly writer: ResponseWriter;
   private readonly router: Router;
-  private readonly groups: Map<string, UpstreamGroup>;
-  /** Per route index: its single upstream's group (null for splits), resolved once. */
-  private readonly routeGroups: Array<UpstreamGroup | null>;
-  /** Per upstream: the `hash` balancer's key spec, or null for other balancers. */
-  private readonly hashOn: Map<string, KeySpec | null>;
-  /** Per route index: its parsed `sticky` spec (null when none). */
-  private readonly routeSticky: Array<KeySpec | null>;
   private readonly dispatcher: UpstreamDispatcher;
   private readonly trusted: TrustedProxies;
   private readonly ids = new RequestIdGenerator();
@@ -61,36 +70,28 @@ export class RequestHandler implements ResponseSink {
   private readonly maxHeader: number;
   private readonly bufferBody: number;
   private onIdle: (() => void) | null = null;
-  /** Per route index: its compiled policy chain (null when no route has policies). */
-  private readonly chains: readonly RouteChain[] | null;
-  /** Reports a policy that threw in onLog (logging lives in observability/). */
+  /** Per route index: its compiled policy chain; null when no route has policies. */
+  private readonly chains: ReadonlyArray<RouteChain | null> | null;
+  /** Per route index: its terminal. */
+  private readonly terminals: Terminal[];
   private readonly onPolicyError: (name: string, err: unknown) => void;
-  /** REST→gRPC transcoding (null when the config has no grpc entries). */
-  transcoder: Transcoder | null = null;
-  /** TranscodeSink: the body limit. */
-  get maxBodyBytes(): number {
-    return this.maxBody;
-  }
 
-  constructor(
-    config: GatewayConfig, router: Router, groups: Map<string, UpstreamGroup>, observer: RequestObserver | null,
-    chains: readonly RouteChain[] | null = null, onPolicyError: (name: string, err: unknown) => void = ignorePolicyError,
-  ) {
+  constructor(config: GatewayConfig, router: Router, groups: Map<string, UpstreamGroup>, options: HandlerOptions = {}) {
     this.router = router;
-    this.chains = chains !== null && chains.some((c) => c.access !== null || c.onLog !== null) ? chains : null;
-    this.onPolicyError = onPolicyError;
-    this.groups = groups;
-    this.routeGroups = config.routes.map((r) => (r.upstream === null ? null : groups.get(r.upstream) ?? null));
-    this.routeSticky = config.routes.map((r) => keySpec(r.sticky));
-    this.hashOn = new Map();
-    for (const [name, u] of Object.entries(config.upstreams)) this.hashOn.set(name, u.balance === 'hash' ? keySpec(u.hashOn) : null);
-    this.observer = observer;
+    const chains = options.chains ?? null;
+    this.chains = chains !== null && chains.some((c) => c !== null) ? chains : null;
+    this.onPolicyError = options.onPolicyError ?? ignorePolicyError;
+    this.observer = options.observer ?? null;
     this.trusted = new TrustedProxies(config.server.trustedProxies);
     this.maxBody = config.server.maxBodyBytes;
     this.maxBacklog = config.server.maxBodyBacklogBytes;
     this.maxHeader = config.server.maxHeaderBytes;
     this.bufferBody = config.server.bufferBodyBytes;
-    this.dispatcher = new UpstreamDispatcher(this, this.bufferBody, observer);
+    this.writer = new ResponseWriter((ctx) => this.complete(ctx), (ctx) => this.closeAfter(ctx), this.onPolicyError);
+    this.dispatcher = new UpstreamDispatcher(this, this.bufferBody, this.maxBody, this.observer);
+    const proxy = new ProxyTerminal(config, groups, this.dispatcher);
+    const transcode = options.transcodeTerminal ? options.transcodeTerminal(this) : null;
+    this.terminals = config.routes.map((r) => (r.transcode !== undefined && transcode !== null ? transcode : proxy));
   }
 
   /** uWS entry point for every request. Bound once; never throws. */
@@ -122,53 +123,65 @@ export class RequestHandler implements ResponseSink {
       if (ctx.contentLength >= 0) return this.problem(ctx, ERR_SMUGGLE, null, true);
       if (ctx.transferEncoding.toLowerCase() !== 'chunked') return this.problem(ctx, ERR_BAD_TE, null, true);
     }
-    if (this.maxBody > 0 && ctx.contentLength > this.maxBody) return this.problem(ctx, ERR_BODY, null, true);
-
     const match = this.router.match(ctx.method, ctx.rawHost, ctx.path, ctx, ctx.params);
+    // why: uWS frames and discards a body no onData reads, so these can keep the connection.
     if (match === null) return this.problem(ctx, ERR_NOT_FOUND, null, false);
     if (match.kind === 'method-not-allowed') return this.problem(ctx, ERR_METHOD, match.allowHeader, false);
     if (match.kind === 'bad-path') return this.problem(ctx, ERR_BAD_PATH, null, false);
-    this.proxy(ctx, match);
+    this.begin(ctx, match);
   }
 
-  private proxy(ctx: RequestContext, route: CompiledRoute): void {
+  /** A matched route: start reading the body (uWS wants it now), then run the access phase. */
+  private begin(ctx: RequestContext, route: CompiledRoute): void {
     ctx.routeIndex = route.index;
-    const access = this.chains === null ? null : this.chains[route.index].access;
-    if (access !== null) {
-      const verdict = runAccess(access, ctx);
-      if (verdict !== undefined) {
-        // A body the client is still sending was never read: close after answering.
-        if (!(verdict instanceof Promise)) return this.problem(ctx, verdict, null, hasBody(ctx));
-        ctx.gated = true;
-        verdict.then((err) => this.gateDone(ctx, err), (err: unknown) => this.gateDone(ctx, new GatewayError(ErrorCodes.INTERNAL, undefined, { cause: err })));
-      }
-    }
-    if (route.transcode !== undefined && this.transcoder !== null) return this.transcoder.start(ctx, route, this);
-    const upstreamName = route.upstream ?? pickSplit(route, stickyValue(ctx, this.routeSticky[route.index]), Math.random());
-    const group = this.routeGroups[route.index] ?? this.groups.get(upstreamName)!;
-    const path = buildUpstreamPath(route, ctx.params, ctx.path, ctx.query);
-    const headers = buildUpstreamHeaders(ctx, route.preserveHost ? ctx.rawHost : '', 'http');
-    const call = new UpstreamCall(route, group, path, headers);
-    const hashKey = stickyValue(ctx, this.hashOn.get(upstreamName) ?? null) ?? '';
+    ctx.route = route;
+    const chain = this.chains === null ? null : this.chains[route.index];
+    ctx.chain = chain;
     const cl = ctx.contentLength;
     const chunked = ctx.transferEncoding !== '';
-    if (cl <= 0 && !chunked) {
-      this.startCall(ctx, call, hashKey);
-    } else if (!chunked && cl <= this.bufferBody) {
-      readBuffered(this, ctx, call, hashKey, new BufferedBody(cl));
-    } else {
-      const body = new StreamedBody(ctx);
-      call.body = body;
-      ctx.res.onData((chunk, isLast) => this.onBodyChunk(ctx, body, chunk, isLast));
-      this.startCall(ctx, call, hashKey);
+    if (cl > 0 || chunked) {
+      const max = route.maxBodyBytes ?? this.maxBody;
+      if (max > 0 && cl > max) return this.problem(ctx, ERR_BODY, null, true);
+      const whole = this.terminals[route.index].needsWholeBody || (chain !== null && chain.requestBody !== null);
+      if (whole || (!chunked && cl <= this.bufferBody)) {
+        const body = new BufferedBody(chunked ? -1 : cl, max);
+        ctx.bodyReader = body;
+        ctx.res.onData((chunk, isLast) => this.onBufferedChunk(ctx, body, chunk, isLast));
+      } else {
+        const body = new StreamedBody(ctx);
+        ctx.bodyReader = body;
+        ctx.res.onData((chunk, isLast) => this.onStreamedChunk(ctx, body, chunk, isLast));
+      }
     }
+    if (chain !== null && chain.access !== null) {
+      const v = runAccess(chain.access, ctx);
+      if (v !== undefined) {
+        if (!(v instanceof Promise)) return this.refuse(ctx, v);
+        ctx.gated = true;
+        v.then((r) => this.gateDone(ctx, r), (err: unknown) => this.gateDone(ctx, policyFailure('access', err)));
+        return;
+      }
+    }
+    this.proceed(ctx);
+  }
+
+  /** One chunk of a buffered body; the last one lets the request go on. */
+  private onBufferedChunk(ctx: RequestContext, body: BufferedBody, chunk: ArrayBuffer, isLast: boolean): void {
+    if (ctx.finished) return;
+    const r = body.append(chunk);
+    if (r !== AppendResult.Ok) return this.problem(ctx, r === AppendResult.OverLimit ? ERR_BODY : ERR_BODY_SHORT, null, true);
+    if (!isLast) return;
+    body.done = true;
+    if (!body.complete()) return this.problem(ctx, ERR_BODY_SHORT, null, true);
+    this.proceed(ctx);
   }
 
   /** One chunk of a streamed request body, with the size and backlog limits. */
-  private onBodyChunk(ctx: RequestContext, body: StreamedBody, chunk: ArrayBuffer, isLast: boolean): void {
+  private onStreamedChunk(ctx: RequestContext, body: StreamedBody, chunk: ArrayBuffer, isLast: boolean): void {
     if (ctx.finished || body.destroyed) return;
     body.feed(chunk, isLast);
-    if (this.maxBody > 0 && body.received > this.maxBody) this.failBody(ctx, body, ERR_BODY);
+    const max = ctx.route!.maxBodyBytes ?? this.maxBody;
+    if (max > 0 && body.received > max) this.failBody(ctx, body, ERR_BODY);
     else if (this.maxBacklog > 0 && body.readableLength > this.maxBacklog) this.failBody(ctx, body, ERR_BACKLOG);
   }
 
@@ -177,69 +190,72 @@ export class RequestHandler implements ResponseSink {
     body.destroy();
     if (ctx.call !== null) this.dispatcher.abortUpstream(ctx.call, err);
     if (ctx.call !== null && ctx.call.exchange !== null && ctx.call.exchange.responseStarted) {
-      ctx.finished = true;
-      ctx.res.close();
-      this.complete(ctx);
+      this.writer.cut(ctx);
     } else {
       this.problem(ctx, err, null, true);
     }
   }
 
-  /** Starts the upstream call once a buffered body is complete. */
-  startBuffered(ctx: RequestContext, call: UpstreamCall, hashKey: string, body: BufferedBody): void {
-    if (!body.complete()) return this.problem(ctx, ERR_BODY_SHORT, null, true);
-    call.body = body.data;
-    this.startCall(ctx, call, hashKey);
-  }
-
-  /** Dispatches now, or parks the call until an asynchronous policy decision opens the gate. */
-  private startCall(ctx: RequestContext, call: UpstreamCall, hashKey: string): void {
-    if (!ctx.gated) return this.dispatcher.start(ctx, call, hashKey);
-    ctx.pendingCall = call;
-    ctx.pendingHashKey = hashKey;
-  }
-
-  /** An asynchronous access phase finished: answer its problem, or start the parked call. */
-  private gateDone(ctx: RequestContext, err: GatewayError | undefined): void {
+  /** An asynchronous phase finished: answer its verdict, or go on. */
+  private gateDone(ctx: RequestContext, v: Verdict): void {
     ctx.gated = false;
-    const call = ctx.pendingCall;
-    ctx.pendingCall = null;
-    const body = call === null ? null : call.body;
-    if (ctx.aborted || ctx.finished) {
-      if (body instanceof StreamedBody) body.destroy();
-      return;
+    if (ctx.aborted || ctx.finished) { destroyStreamed(ctx); return; }
+    if (v !== undefined) return this.refuse(ctx, v);
+    this.proceed(ctx);
+  }
+
+  /**
+   * Access passed: once a buffered body is complete, run the requestBody
+   * phase (when the route has one) and start the terminal.
+   */
+  private proceed(ctx: RequestContext): void {
+    if (ctx.gated || ctx.finished || ctx.aborted) return;
+    const reader = ctx.bodyReader;
+    let body: Buffer | Readable | null = null;
+    if (reader instanceof BufferedBody) {
+      if (!reader.done) return;
+      body = reader.data;
+    } else if (reader !== null) body = reader;
+    const chain = ctx.chain;
+    if (chain !== null && chain.requestBody !== null && ctx.requestBody === null) {
+      ctx.requestBody = body === null ? EMPTY_BODY : body as Buffer;
+      const v = runRequestBody(chain.requestBody, ctx);
+      if (v !== undefined) {
+        if (!(v instanceof Promise)) return this.refuse(ctx, v);
+        ctx.gated = true;
+        v.then((r) => this.gateDone(ctx, r), (err: unknown) => this.gateDone(ctx, policyFailure('requestBody', err)));
+        return;
+      }
     }
-    if (err !== undefined) {
-      if (body instanceof StreamedBody) body.destroy();
-      // The body may be unread (buffered bodies still arriving, streamed ones dropped): close.
-      this.problem(ctx, err, null, hasBody(ctx));
-      return;
-    }
-    // A buffered body still arriving calls startCall itself when complete.
-    if (call !== null) this.dispatcher.start(ctx, call, ctx.pendingHashKey);
-    else if (ctx.resume !== null) {
-      const resume = ctx.resume;
-      ctx.resume = null;
-      resume();
-    }
+    if (ctx.requestBody !== null) body = ctx.requestBody === EMPTY_BODY ? null : ctx.requestBody;
+    this.terminals[ctx.routeIndex].start(ctx, body);
+  }
+
+  /** A policy answered: a problem or a local response; close when the body was not read to its end. */
+  private refuse(ctx: RequestContext, v: Exclude<Verdict, undefined>): void {
+    // A policy that threw answers 500; its exception goes to the log.
+    if (v instanceof GatewayError && v.status === 500 && v.cause !== undefined) this.onPolicyError(v.detail ?? 'policy', v.cause);
+    const unread = bodyUnread(ctx);
+    destroyStreamed(ctx);
+    this.writer.answer(ctx, v, unread);
   }
 
   /** ResponseSink: writes a problem+json answer unless one was already sent. */
   problem(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean): void {
-    if (ctx.finished || ctx.aborted) return;
-    ctx.status = err.status;
-    problemArgs.ctx = ctx; problemArgs.err = err; problemArgs.allow = allow;
-    problemArgs.close = close || this.closeAfter(ctx);
-    ctx.res.cork(writeProblemCorked);
-    ctx.finished = true;
-    this.complete(ctx);
+    this.writer.problem(ctx, err, allow, close);
   }
+
+  /** ResponseSink: answers with a policy's verdict. */
+  answer(ctx: RequestContext, v: Exclude<Verdict, undefined>, close: boolean): void {
+    this.writer.answer(ctx, v, close);
+  }
+
+  /** ResponseSink: a policy threw where the answer can no longer change. */
+  readonly policyError = (name: string, err: unknown): void => this.onPolicyError(name, err);
 
   /** ResponseSink: close when draining or when the request body was not read to the end. */
   closeAfter(ctx: RequestContext): boolean {
-    if (this.draining) return true;
-    const body = ctx.call === null ? null : ctx.call.body;
-    return body instanceof StreamedBody && !body.complete;
+    return this.draining || bodyUnread(ctx);
   }
 
   /** ResponseSink: accounts for a finished request (idempotent per request). */
@@ -247,20 +263,19 @@ export class RequestHandler implements ResponseSink {
     if (ctx.startMs < 0) return;
     const seconds = (performance.now() - ctx.startMs) / 1000;
     ctx.startMs = -1;
-    ctx.finished = true;
     if (ctx.call !== null) this.dispatcher.release(ctx.call);
-    if (this.chains !== null && ctx.routeIndex >= 0) {
-      const log = this.chains[ctx.routeIndex].onLog;
-      if (log !== null) runLog(log, ctx, this.onPolicyError);
-    }
+    const chain = ctx.chain;
+    if (chain !== null && chain.onLog !== null) runLog(chain.onLog, ctx, this.onPolicyError);
     if (this.observer !== null) this.observer.observe(ctx.routeIndex, ctx.method, ctx.aborted ? 499 : ctx.status, seconds);
     if (--this.inflightCount === 0 && this.onIdle !== null) this.onIdle();
   }
 
   private aborted(ctx: RequestContext): void {
     ctx.aborted = true;
+    ctx.finished = true;
     if (ctx.abortHook !== null) ctx.abortHook();
     if (ctx.call !== null) this.dispatcher.abort(ctx);
+    destroyStreamed(ctx);
     this.complete(ctx);
   }
 
@@ -271,46 +286,16 @@ export class RequestHandler implements ResponseSink {
   }
 }
 
-/** Whether the request declared a body (Content-Length > 0 or chunked). */
-function hasBody(ctx: RequestContext): boolean {
-  return ctx.contentLength > 0 || ctx.transferEncoding !== '';
+/** Whether the request declared a body that was not read to its end. */
+function bodyUnread(ctx: RequestContext): boolean {
+  const r = ctx.bodyReader;
+  if (r === null) return false;
+  return r instanceof BufferedBody ? !r.done : !r.complete;
+}
+
+function destroyStreamed(ctx: RequestContext): void {
+  const r = ctx.bodyReader;
+  if (r instanceof StreamedBody && !r.destroyed) r.destroy();
 }
 
 function ignorePolicyError(): void {}
-
-function readBuffered(h: RequestHandler, ctx: RequestContext, call: UpstreamCall, hashKey: string, body: BufferedBody): void {
-  ctx.res.onData((chunk, isLast) => {
-    if (ctx.finished) return;
-    if (!body.append(chunk)) { h.problem(ctx, ERR_BODY_SHORT, null, true); return; }
-    if (isLast) h.startBuffered(ctx, call, hashKey, body);
-  });
-}
-
-/** A parsed `ip` / `header:<name>` key spec (sticky splits, hash balancing). */
-interface KeySpec {
-  readonly ip: boolean;
-  /** Lower-case header name ('' for ip). */
-  readonly header: string;
-}
-
-// why: parsed once at construction so a request does no string slicing.
-function keySpec(spec: string | null): KeySpec | null {
-  if (spec === null) return null;
-  return spec === 'ip' ? { ip: true, header: '' } : { ip: false, header: spec.slice('header:'.length) };
-}
-
-/** The request's value for a key spec, undefined when absent. */
-function stickyValue(ctx: RequestContext, spec: KeySpec | null): string | undefined {
-  if (spec === null) return undefined;
-  if (spec.ip) return ctx.clientIp;
-  const v = ctx.header(spec.header);
-  return v === '' ? undefined : v;
-}
-
-// why: res.cork takes a callback; a module-level function reading these
-// fields avoids a closure per error response. cork runs it synchronously.
-const problemArgs = { ctx: null as unknown as RequestContext, err: ERR_NOT_FOUND, allow: null as string | null, close: false };
-function writeProblemCorked(): void {
-  const a = problemArgs;
-  writeProblem(a.ctx.res, a.err, a.ctx.path, a.ctx.requestId, a.allow, a.close, a.ctx.method === 'HEAD', a.ctx.responseHeaders);
-}

@@ -4,12 +4,12 @@
  * Everything after the first await re-checks `ctx.aborted` before touching
  * the uWS response (uWS forbids using an aborted response).
  */
-import type { HttpResponse } from 'uWebSockets.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { CompiledRoute } from '../router/index.js';
-import { statusLine } from '../response/status-lines.js';
+import { markFinished, writeHead, type ResponseWriter } from '../response/response-writer.js';
+import type { ResponseHead } from '../policies/types.js';
 import type { GrpcChannel } from './grpc-client/index.js';
 import { grpcProblem, requestMetadata, requestObject, responseField, responseMetadata, type TranscodeEntry } from './transcoder.js';
 import type { HttpBinding } from './http-rule/index.js';
@@ -18,11 +18,9 @@ import type { HttpBinding } from './http-rule/index.js';
 export interface TranscodeSink {
   problem(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean): void;
   complete(ctx: RequestContext): void;
-  /** Largest request body accepted, bytes (0 = unlimited). */
-  readonly maxBodyBytes: number;
+  /** The response writer (heads go through it, with the route's responseHead policies). */
+  readonly writer: ResponseWriter;
 }
-
-const ERR_TOO_LARGE = new GatewayError(ErrorCodes.PAYLOAD_TOO_LARGE);
 
 function typeName(t: { fullName: string }): string {
   return t.fullName.startsWith('.') ? t.fullName.slice(1) : t.fullName;
@@ -40,45 +38,22 @@ function inputProblem(err: unknown): GatewayError {
 
 /** One transcoded exchange (see the file comment). */
 export class TranscodeCall {
-  private readonly chunks: Buffer[] = [];
-  private received = 0;
-  private done = false;
+  private readonly received: number;
   private readonly ac = new AbortController();
   private cancelStream: (() => void) | null = null;
 
   constructor(
     private readonly ctx: RequestContext, private readonly route: CompiledRoute, private readonly entry: TranscodeEntry,
     private readonly binding: HttpBinding, private readonly vars: Array<[string, string]>, private readonly sink: TranscodeSink,
-  ) {}
+    /** The whole request body (the ingress buffered it), or null. */
+    private readonly body: Buffer | null,
+  ) {
+    this.received = body === null ? 0 : body.length;
+  }
 
-  /** Registers the body reader (synchronously, as uWS requires) and the abort hook. */
+  /** Registers the abort hook and runs the call. */
   begin(): void {
-    const ctx = this.ctx;
-    ctx.abortHook = () => { this.ac.abort(); this.cancelStream?.(); };
-    if (ctx.contentLength > 0 || ctx.transferEncoding !== '') {
-      ctx.res.onData((chunk, last) => this.onData(chunk, last));
-    } else this.bodyDone();
-  }
-
-  private onData(chunk: ArrayBuffer, last: boolean): void {
-    if (this.done || this.ctx.finished) return;
-    this.received += chunk.byteLength;
-    const max = this.sink.maxBodyBytes;
-    if (max > 0 && this.received > max) {
-      this.done = true;
-      this.sink.problem(this.ctx, ERR_TOO_LARGE, null, true);
-      return;
-    }
-    // why: uWS reuses the chunk's memory after this callback.
-    this.chunks.push(Buffer.from(new Uint8Array(chunk)));
-    if (last) this.bodyDone();
-  }
-
-  private bodyDone(): void {
-    if (this.ctx.gated) {
-      this.ctx.resume = () => { void this.run(); };
-      return;
-    }
+    this.ctx.abortHook = () => { this.ac.abort(); this.cancelStream?.(); };
     void this.run();
   }
 
@@ -87,7 +62,7 @@ export class TranscodeCall {
     try {
       let body: unknown;
       if (b.body !== '' && this.received > 0) {
-        const text = Buffer.concat(this.chunks, this.received).toString('utf8');
+        const text = this.body!.toString('utf8');
         try {
           body = JSON.parse(text);
         } catch (err) {
@@ -116,7 +91,7 @@ export class TranscodeCall {
     if (ctx.aborted || ctx.finished) return;
     const meta = responseMetadata(entry, r.headers, r.trailers);
     ctx.res.cork(() => {
-      this.writeHead(ctx.res, 'application/json', meta);
+      this.writeHead('application/json', meta);
       ctx.res.end(text);
     });
     this.finish(200);
@@ -136,7 +111,7 @@ export class TranscodeCall {
       n++;
       let ok = true;
       ctx.res.cork(() => {
-        if (!started) this.writeHead(ctx.res, ndjson ? 'application/x-ndjson' : 'application/json', responseMetadata(entry, {}, {}));
+        if (!started) this.writeHead(ndjson ? 'application/x-ndjson' : 'application/json', responseMetadata(entry, {}, {}));
         ok = ctx.res.write(piece);
       });
       started = true;
@@ -150,7 +125,7 @@ export class TranscodeCall {
     const err = st.status === 0 ? '' : JSON.stringify({ error: { grpcCode: st.status, status: grpcProblem(st.status, st.message).status, message: st.message } });
     const tail = ndjson ? (err === '' ? '' : err + '\n') : (n === 0 ? '[' : '') + (err === '' ? '' : (n === 0 ? '' : ',') + err) + ']';
     ctx.res.cork(() => {
-      if (!started) this.writeHead(ctx.res, ndjson ? 'application/x-ndjson' : 'application/json', {});
+      if (!started) this.writeHead(ndjson ? 'application/x-ndjson' : 'application/json', {});
       ctx.res.end(tail);
     });
     this.finish(200);
@@ -170,19 +145,17 @@ export class TranscodeCall {
     return JSON.stringify(obj[field] ?? null);
   }
 
-  private writeHead(res: HttpResponse, contentType: string, meta: Record<string, string>): void {
-    const ctx = this.ctx;
-    res.writeStatus(statusLine(200));
-    res.writeHeader('content-type', contentType);
-    res.writeHeader('x-request-id', ctx.requestId);
-    for (const [k, v] of Object.entries(meta)) res.writeHeader(k, v);
-    const extra = ctx.responseHeaders;
-    if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
+  /** Writes the 200 head through the response writer (with the route's responseHead policies). */
+  private writeHead(contentType: string, meta: Record<string, string>): void {
+    const head: ResponseHead = { status: 200, headers: ['content-type', contentType] };
+    for (const [k, v] of Object.entries(meta)) head.headers.push(k, v);
+    this.sink.writer.headPhase(this.ctx, head);
+    writeHead(this.ctx, head);
   }
 
   private finish(status: number): void {
     this.ctx.status = status;
-    this.ctx.finished = true;
+    markFinished(this.ctx);
     this.sink.complete(this.ctx);
   }
 }

@@ -51,10 +51,10 @@ export class Transcoder {
   }
 
   /**
-   * Starts a transcoded exchange for a matched route (the synchronous part of
-   * the uWS handler: the body reader is registered here).
+   * Starts a transcoded exchange for a matched route, with the whole request
+   * body the ingress buffered (null when there is none).
    */
-  start(ctx: RequestContext, route: CompiledRoute, sink: TranscodeSink): void {
+  start(ctx: RequestContext, route: CompiledRoute, sink: TranscodeSink, body: Buffer | null): void {
     const t = route.transcode!;
     const entry = this.entries[t.grpc];
     let binding: HttpBinding | undefined;
@@ -64,8 +64,8 @@ export class Transcoder {
       vars = b.route.match(ctx.path);
       if (vars !== null) { binding = b; break; }
     }
-    if (binding === undefined || vars === null) return sink.problem(ctx, ERR_NO_BINDING, null, ctx.contentLength > 0 || ctx.transferEncoding !== '');
-    new TranscodeCall(ctx, route, entry, binding, vars, sink).begin();
+    if (binding === undefined || vars === null) return sink.problem(ctx, ERR_NO_BINDING, null, false);
+    new TranscodeCall(ctx, route, entry, binding, vars, sink, body).begin();
   }
 
   /** Stops the channels and the codec threads. */

@@ -7,6 +7,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { failureKind, mapUpstreamError } from '../errors/map-error.js';
 import { ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
 import type { UpstreamCall } from './upstream-call.js';
+import type { Verdict } from '../policies/types.js';
 
 /** Observes upstream outcomes (metrics); optional. */
 export interface UpstreamObserver {
@@ -27,15 +28,23 @@ class RequestTimeoutError extends Error {
 export class UpstreamDispatcher implements ExchangeOwner {
   private readonly sink: ResponseSink;
   readonly bufferBodyBytes: number;
+  readonly maxBodyBytes: number;
   private readonly observer: UpstreamObserver | null;
 
-  constructor(sink: ResponseSink, bufferBodyBytes: number, observer: UpstreamObserver | null) {
+  constructor(sink: ResponseSink, bufferBodyBytes: number, maxBodyBytes: number, observer: UpstreamObserver | null) {
     this.sink = sink;
     this.bufferBodyBytes = bufferBodyBytes;
+    this.maxBodyBytes = maxBodyBytes;
     this.observer = observer;
   }
 
   closeAfter(ctx: RequestContext): boolean { return this.sink.closeAfter(ctx); }
+
+  replaced(ctx: RequestContext, verdict: Exclude<Verdict, undefined>): void {
+    this.sink.answer(ctx, verdict, false);
+  }
+
+  readonly policyError = (name: string, err: unknown): void => this.sink.policyError(name, err);
 
   /** Starts the call: picks a target and dispatches (or answers 503). */
   start(ctx: RequestContext, call: UpstreamCall, hashKey: string): void {

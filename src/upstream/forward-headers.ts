@@ -21,8 +21,11 @@ const DROP_REQUEST = new Set([
  *
  * @param upstreamHost Host to send upstream ('' = the target's own host)
  * @param proto scheme the client used to reach the gateway
+ * @param bodyLength length of a buffered body to send (it may differ from the
+ *   client's framing: a chunked upload buffered whole, or a body a policy
+ *   replaced); -1 to forward the client's Content-Length as declared.
  */
-export function buildUpstreamHeaders(ctx: RequestContext, upstreamHost: string, proto: string): string[] {
+export function buildUpstreamHeaders(ctx: RequestContext, upstreamHost: string, proto: string, bodyLength = -1): string[] {
   const names = ctx.headerNames;
   const values = ctx.headerValues;
   const out: string[] = [];
@@ -51,7 +54,8 @@ export function buildUpstreamHeaders(ctx: RequestContext, upstreamHost: string, 
   if (ctx.rawHost !== '') out.push('x-forwarded-host', xfHost === '' ? ctx.rawHost : xfHost);
   out.push('x-request-id', ctx.requestId);
   if (upstreamHost !== '') out.push('host', upstreamHost);
-  if (ctx.contentLength >= 0 && ctx.transferEncoding === '') out.push('content-length', String(ctx.contentLength));
+  if (bodyLength >= 0) out.push('content-length', String(bodyLength));
+  else if (ctx.contentLength >= 0 && ctx.transferEncoding === '') out.push('content-length', String(ctx.contentLength));
   return out;
 }
 

@@ -1,7 +1,11 @@
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../ingress/request-context.js';
-import { isDroppedResponseHeader, eqLower } from './forward-headers.js';
-import { statusLine } from '../response/status-lines.js';
+import { eqLower } from './forward-headers.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { runResponseBody, runResponseHead } from '../policies/run-phases.js';
+import type { BufferedResponse, ResponseHead, Verdict } from '../policies/types.js';
+import { cutConnection, endEmpty, headFromRaw, markFinished, writeHead, writeRawHead } from '../response/response-writer.js';
 import { deferWrite, type BatchedWrite } from '../response/write-batch.js';
 
 /**
@@ -21,7 +25,15 @@ export interface ExchangeOwner {
   closeAfter(ctx: RequestContext): boolean;
   /** Responses with a known length up to this size are sent in one write. */
   readonly bufferBodyBytes: number;
+  /** Most bytes of a response buffered whole for responseBody policies (route maxBodySize, else this). */
+  readonly maxBodyBytes: number;
+  /** A response policy replaced the upstream's answer: write this instead. */
+  replaced(ctx: RequestContext, verdict: Exclude<Verdict, undefined>): void;
+  /** A response policy threw where no answer can change any more. */
+  policyError(name: string, err: unknown): void;
 }
+
+const ERR_RESPONSE_TOO_LARGE = new GatewayError(ErrorCodes.UPSTREAM_RESPONSE_TOO_LARGE);
 
 const EMPTY = Buffer.alloc(0);
 
@@ -39,6 +51,12 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
   private readonly ctx: RequestContext;
   private readonly owner: ExchangeOwner;
   private readonly head: boolean;
+  /** The head as policies saw it (routes with response policies; null on the raw fast path). */
+  private policyHead: ResponseHead | null = null;
+  /** The whole body is buffered for responseBody policies (no streaming). */
+  private wholeBody = false;
+  /** The body responseBody policies left (null: send what was buffered). */
+  private replacedBody: Buffer | null = null;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
   private statusCode = 0;
@@ -94,6 +112,20 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
       else if (name.length === 12 && eqLower(name, 'x-request-id')) this.hasRequestId = true;
     }
     this.owner.upstreamResponded(this.ctx, statusCode);
+    const chain = this.ctx.chain;
+    if (chain !== null && (chain.responseHead !== null || chain.responseBody !== null)) {
+      const head = headFromRaw(statusCode, rawHeaders);
+      if (chain.responseHead !== null) {
+        const v = runResponseHead(chain.responseHead, this.ctx, head, true, this.owner.policyError);
+        if (v !== undefined) { this.replace(v); return false; }
+      }
+      this.policyHead = head;
+      if (chain.responseBody !== null && !this.head && statusCode !== 204 && statusCode !== 304) {
+        this.wholeBody = true;
+        this.buffered = [];
+        return true;
+      }
+    }
     if (this.head || statusCode === 204 || statusCode === 304) return true;
     if (this.total >= 0 && this.total <= this.owner.bufferBodyBytes) {
       this.buffered = [];
@@ -111,6 +143,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
     if (this.buffered !== null) {
       this.buffered.push(chunk);
       this.bufferedBytes += chunk.length;
+      if (this.wholeBody && this.bufferedBytes > (this.ctx.route!.maxBodyBytes ?? this.owner.maxBodyBytes)) {
+        this.replace(ERR_RESPONSE_TOO_LARGE);
+        return false;
+      }
       return true;
     }
     // Every write is corked: uWS.js prints a warning line to stderr for each
@@ -127,7 +163,34 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
     // A length-framed stream already ended the client response when its last
     // byte went out; uWS forbids touching a finished response (it throws).
     if (this.ctx.finished) return;
+    if (this.wholeBody) return this.bodyPhase();
     // why: sent with the other responses of this loop turn (see write-batch.ts).
+    deferWrite(this);
+  }
+
+  /** Stops the upstream exchange and lets the owner answer with a policy's verdict instead. */
+  private replace(v: Exclude<Verdict, undefined>): void {
+    this.abort(new Error('response replaced by a policy'));
+    this.owner.replaced(this.ctx, v);
+  }
+
+  /** Runs the responseBody phase on the whole buffered response, then writes what it left. */
+  private bodyPhase(): void {
+    const parts = this.buffered!;
+    const res: BufferedResponse = {
+      status: this.policyHead!.status, headers: this.policyHead!.headers,
+      body: parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0] : Buffer.concat(parts, this.bufferedBytes),
+    };
+    const v = runResponseBody(this.ctx.chain!.responseBody!, this.ctx, res);
+    if (v instanceof Promise) v.then((r) => this.bodyDone(r, res), (err: unknown) => this.owner.policyError('responseBody', err));
+    else this.bodyDone(v, res);
+  }
+
+  private bodyDone(v: Verdict, res: BufferedResponse): void {
+    if (this.ctx.aborted || this.ctx.finished) return;
+    if (v !== undefined) { this.owner.replaced(this.ctx, v); return; }
+    this.policyHead = res;
+    this.replacedBody = res.body;
     deferWrite(this);
   }
 
@@ -140,10 +203,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
     } catch {
       // Never expected (uWS throws only for a response it no longer owns); the
       // connection cannot be trusted after a failed write, so cut it.
-      if (!this.ctx.finished) {
-        this.ctx.finished = true;
-        try { this.ctx.res.close(); } catch { /* already gone */ }
-      }
+      if (!this.ctx.finished) cutConnection(this.ctx);
       this.owner.finished(this.ctx);
     }
   }
@@ -155,26 +215,17 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
     if (this.started) {
       // Headers already went out: the only honest signal left is to cut the connection.
       this.owner.upstreamFailed(this.ctx, err, true);
-      this.ctx.finished = true;
-      this.ctx.res.close();
+      cutConnection(this.ctx);
       this.owner.finished(this.ctx);
       return;
     }
     this.owner.upstreamFailed(this.ctx, err, false);
   }
 
-  /** Writes status and forwarded headers (inside a cork). */
+  /** Writes status and headers through the response writer (inside a cork). */
   writeHead(): void {
-    const res = this.ctx.res;
-    const raw = this.rawHeaders!;
-    this.ctx.status = this.statusCode;
-    res.writeStatus(statusLine(this.statusCode));
-    for (let i = 0; i < raw.length; i += 2) {
-      if (!isDroppedResponseHeader(raw[i])) res.writeHeader(raw[i], raw[i + 1]);
-    }
-    if (!this.hasRequestId) res.writeHeader('x-request-id', this.ctx.requestId);
-    const extra = this.ctx.responseHeaders;
-    if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
+    if (this.policyHead !== null) writeHead(this.ctx, this.policyHead);
+    else writeRawHead(this.ctx, this.statusCode, this.rawHeaders!, this.hasRequestId);
   }
 
   /**
@@ -263,11 +314,15 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
       return;
     }
     this.writeHead();
-    if (this.head) res.endWithoutBody(this.total >= 0 ? this.total : undefined, close);
-    else if (this.statusCode === 204 || this.statusCode === 304) res.endWithoutBody(undefined, close);
+    const status = this.policyHead !== null ? this.policyHead.status : this.statusCode;
+    if (status === 204 || status === 304) endEmpty(res, close);
+    else if (this.head) {
+      if (this.total >= 0 && this.replacedBody === null) res.endWithoutBody(this.total, close);
+      else endEmpty(res, close);
+    }
     else {
       const parts = this.buffered;
-      const body = parts === null || parts.length === 0 ? EMPTY
+      const body = this.replacedBody !== null ? this.replacedBody : parts === null || parts.length === 0 ? EMPTY
         : parts.length === 1 ? parts[0] : Buffer.concat(parts, this.bufferedBytes);
       res.end(body, close);
     }
@@ -276,7 +331,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
 
   private complete(): void {
     if (this.ctx.finished) return;
-    this.ctx.finished = true;
+    markFinished(this.ctx);
     this.owner.finished(this.ctx);
   }
 }

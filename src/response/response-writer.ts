@@ -1,0 +1,197 @@
+/**
+ * The one response writer: the only code that writes status lines and
+ * headers to uWS, runs the responseHead phase on what it writes, and marks a
+ * request finished. Terminals (the proxy exchange, the transcoder) call it for
+ * the head and write only body bytes themselves.
+ *
+ * Every function that writes must run inside `res.cork` (or the synchronous
+ * part of the uWS handler).
+ */
+import type { HttpResponse } from 'uWebSockets.js';
+import type { GatewayError } from '../errors/gateway-error.js';
+import type { RequestContext } from '../ingress/request-context.js';
+import { LocalResponse } from '../policies/local-response.js';
+import { runResponseHead } from '../policies/run-phases.js';
+import type { ResponseHead, Verdict } from '../policies/types.js';
+import { isDroppedResponseHeader } from '../upstream/forward-headers.js';
+import { PROBLEM_CONTENT_TYPE, problemBody, writeProblem } from './problem.js';
+import { statusLine } from './status-lines.js';
+
+/** Reports a policy that threw where no answer can change any more (logging). */
+export type PolicyErrorReporter = (name: string, err: unknown) => void;
+
+/** Marks the response complete (the single place `ctx.finished` is set). */
+export function markFinished(ctx: RequestContext): void {
+  ctx.finished = true;
+}
+
+/** Cuts the client connection (a response that cannot be completed honestly) and marks it finished. */
+export function cutConnection(ctx: RequestContext): void {
+  if (ctx.finished && ctx.aborted) return;
+  ctx.finished = true;
+  try { ctx.res.close(); } catch { /* already gone */ }
+}
+
+/**
+ * Writes an upstream response head exactly as received (the fast path of a
+ * route without responseHead policies): hop-by-hop and framing headers
+ * dropped, x-request-id added when the upstream sent none, then the headers
+ * policies added to the context.
+ */
+export function writeRawHead(ctx: RequestContext, status: number, raw: readonly Buffer[], hasRequestId: boolean): void {
+  const res = ctx.res;
+  ctx.status = status;
+  res.writeStatus(statusLine(status));
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!isDroppedResponseHeader(raw[i])) res.writeHeader(raw[i], raw[i + 1]);
+  }
+  if (!hasRequestId) res.writeHeader('x-request-id', ctx.requestId);
+  writeExtra(res, ctx.responseHeaders);
+}
+
+/**
+ * An upstream head as a mutable {@link ResponseHead} (routes with response
+ * policies): names lower-cased, hop-by-hop and framing headers dropped.
+ */
+export function headFromRaw(status: number, raw: readonly Buffer[]): ResponseHead {
+  const headers: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!isDroppedResponseHeader(raw[i])) headers.push(raw[i].toString('latin1').toLowerCase(), raw[i + 1].toString('latin1'));
+  }
+  return { status, headers };
+}
+
+/** Writes a head policies have seen: its headers, x-request-id unless present, then the context's extra headers. */
+export function writeHead(ctx: RequestContext, head: ResponseHead): void {
+  const res = ctx.res;
+  const h = head.headers;
+  ctx.status = head.status;
+  res.writeStatus(statusLine(head.status));
+  let hasId = false;
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i] === 'x-request-id') hasId = true;
+    res.writeHeader(h[i], h[i + 1]);
+  }
+  if (!hasId && ctx.requestId !== '') res.writeHeader('x-request-id', ctx.requestId);
+  writeExtra(res, ctx.responseHeaders);
+}
+
+function writeExtra(res: HttpResponse, extra: readonly string[] | null): void {
+  if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
+}
+
+/**
+ * Ends a response that has no body and no Content-Length (1xx, 204, 304).
+ * why: uWS.js turns an explicit `undefined` length into a bogus
+ * `Content-Length: 9223372036854775808`; only a call without arguments leaves
+ * the header out. Closing needs the two-argument form, whose `0` is harmless.
+ */
+export function endEmpty(res: HttpResponse, close: boolean): void {
+  if (close) res.endWithoutBody(0, true);
+  else res.endWithoutBody();
+}
+
+/** Whether a body must not be sent for this method/status (HEAD, 1xx, 204, 304). */
+function bodiless(ctx: RequestContext, status: number): boolean {
+  return ctx.method === 'HEAD' || status === 204 || status === 304 || status < 200;
+}
+
+/**
+ * Writes the gateway's own answers (problems and local responses) and holds
+ * the per-worker hooks they need.
+ */
+export class ResponseWriter {
+  /**
+   * @param complete accounts for a finished request (the request handler's).
+   * @param closeAfter whether the connection must close after this response.
+   * @param onPolicyError where a responseHead policy's exception goes when it cannot change the answer.
+   */
+  constructor(
+    private readonly complete: (ctx: RequestContext) => void,
+    private readonly closeAfter: (ctx: RequestContext) => boolean,
+    private readonly onPolicyError: PolicyErrorReporter,
+  ) {}
+
+  /** Answers with a verdict: a problem or a local response. */
+  answer(ctx: RequestContext, verdict: Exclude<Verdict, undefined>, close: boolean): void {
+    if (verdict instanceof LocalResponse) this.local(ctx, verdict, close);
+    else this.problem(ctx, verdict, null, close);
+  }
+
+  /** Answers with problem+json unless the request was already answered or aborted. */
+  problem(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean): void {
+    if (ctx.finished || ctx.aborted) return;
+    ctx.status = err.status;
+    args.w = this; args.ctx = ctx; args.err = err; args.allow = allow;
+    args.close = close || this.closeAfter(ctx);
+    ctx.res.cork(problemCorked);
+    markFinished(ctx);
+    this.complete(ctx);
+  }
+
+  /** Answers with a policy's local response. */
+  local(ctx: RequestContext, r: LocalResponse, close: boolean): void {
+    if (ctx.finished || ctx.aborted) return;
+    ctx.status = r.status;
+    args.w = this; args.ctx = ctx; args.local = r;
+    args.close = close || this.closeAfter(ctx);
+    ctx.res.cork(localCorked);
+    markFinished(ctx);
+    this.complete(ctx);
+  }
+
+  /** Cuts the connection of a response that cannot be completed honestly, and accounts for it. */
+  cut(ctx: RequestContext): void {
+    if (ctx.aborted) return;
+    cutConnection(ctx);
+    this.complete(ctx);
+  }
+
+  /** Runs the route's responseHead policies on a head that can no longer be replaced. */
+  headPhase(ctx: RequestContext, head: ResponseHead): void {
+    const chain = ctx.chain;
+    if (chain !== null && chain.responseHead !== null) runResponseHead(chain.responseHead, ctx, head, false, this.onPolicyError);
+  }
+
+  /** Inside cork: a problem document (the fast writer unless the route has responseHead policies). */
+  writeProblemNow(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean): void {
+    const chain = ctx.chain;
+    if (chain === null || chain.responseHead === null) {
+      writeProblem(ctx.res, err, ctx.path, ctx.requestId, allow, close, ctx.method === 'HEAD', ctx.responseHeaders);
+      return;
+    }
+    const head: ResponseHead = { status: err.status, headers: ['content-type', PROBLEM_CONTENT_TYPE, 'cache-control', 'no-store'] };
+    if (allow !== null) head.headers.push('allow', allow);
+    this.headPhase(ctx, head);
+    this.endWith(ctx, head, problemBody(err, ctx.path, ctx.requestId), close);
+  }
+
+  /** Inside cork: a local response, after the responseHead phase. */
+  writeLocalNow(ctx: RequestContext, r: LocalResponse, close: boolean): void {
+    const head: ResponseHead = { status: r.status, headers: r.headers.slice() };
+    this.headPhase(ctx, head);
+    this.endWith(ctx, head, r.body, close);
+  }
+
+  /** Inside cork: writes `head` and ends with `body` (its length framed; no body for HEAD/204/304). */
+  endWith(ctx: RequestContext, head: ResponseHead, body: string | Buffer, close: boolean): void {
+    writeHead(ctx, head);
+    const res = ctx.res;
+    if (head.status === 204 || head.status === 304 || head.status < 200) endEmpty(res, close);
+    else if (bodiless(ctx, head.status)) res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.length, close);
+    else res.end(body, close);
+  }
+}
+
+// why: res.cork takes a callback; module-level functions reading these
+// fields avoid a closure per answer. cork runs them synchronously.
+const args = {
+  w: null as unknown as ResponseWriter, ctx: null as unknown as RequestContext,
+  err: null as unknown as GatewayError, allow: null as string | null, close: false, local: null as unknown as LocalResponse,
+};
+function problemCorked(): void {
+  args.w.writeProblemNow(args.ctx, args.err, args.allow, args.close);
+}
+function localCorked(): void {
+  args.w.writeLocalNow(args.ctx, args.local, args.close);
+}

@@ -1,0 +1,63 @@
+/**
+ * The upstream proxy terminal: the forwarding decisions (split pick, path
+ * rewrite, forwarded headers, hash key) made from the context as the policies
+ * left it, then dispatch through the upstream group's undici pools.
+ */
+import type { Readable } from 'node:stream';
+import type { GatewayConfig } from '../config/types.js';
+import type { RequestContext } from '../ingress/request-context.js';
+import { buildUpstreamPath, pickSplit } from '../router/index.js';
+import { buildUpstreamHeaders } from '../upstream/forward-headers.js';
+import type { UpstreamDispatcher } from '../upstream/dispatcher.js';
+import { UpstreamCall } from '../upstream/upstream-call.js';
+import type { UpstreamGroup } from '../upstream/upstream-group.js';
+import type { Terminal } from './terminal.js';
+
+/** A parsed `ip` / `header:<name>` key spec (sticky splits, hash balancing). */
+interface KeySpec {
+  readonly ip: boolean;
+  /** Lower-case header name ('' for ip). */
+  readonly header: string;
+}
+
+// why: parsed once at construction so a request does no string slicing.
+function keySpec(spec: string | null): KeySpec | null {
+  if (spec === null) return null;
+  return spec === 'ip' ? { ip: true, header: '' } : { ip: false, header: spec.slice('header:'.length) };
+}
+
+/** The request's value for a key spec, undefined when absent. */
+function keyValue(ctx: RequestContext, spec: KeySpec | null): string | undefined {
+  if (spec === null) return undefined;
+  if (spec.ip) return ctx.clientIp;
+  const v = ctx.header(spec.header);
+  return v === '' ? undefined : v;
+}
+
+/** Proxies to the route's upstream (or the split's pick). One per worker, shared by routes. */
+export class ProxyTerminal implements Terminal {
+  readonly needsWholeBody = false;
+  /** Per route index: its single upstream's group (null for splits), resolved once. */
+  private readonly routeGroups: Array<UpstreamGroup | null>;
+  /** Per route index: its parsed `sticky` spec (null when none). */
+  private readonly routeSticky: Array<KeySpec | null>;
+  /** Per upstream: the `hash` balancer's key spec, or null for other balancers. */
+  private readonly hashOn = new Map<string, KeySpec | null>();
+
+  constructor(config: GatewayConfig, private readonly groups: Map<string, UpstreamGroup>, private readonly dispatcher: UpstreamDispatcher) {
+    this.routeGroups = config.routes.map((r) => (r.upstream === null ? null : groups.get(r.upstream) ?? null));
+    this.routeSticky = config.routes.map((r) => keySpec(r.sticky));
+    for (const [name, u] of Object.entries(config.upstreams)) this.hashOn.set(name, u.balance === 'hash' ? keySpec(u.hashOn) : null);
+  }
+
+  start(ctx: RequestContext, body: Buffer | Readable | null): void {
+    const route = ctx.route!;
+    const upstreamName = route.upstream ?? pickSplit(route, keyValue(ctx, this.routeSticky[route.index]), Math.random());
+    const group = this.routeGroups[route.index] ?? this.groups.get(upstreamName)!;
+    const path = buildUpstreamPath(route, ctx.params, ctx.path, ctx.query);
+    const headers = buildUpstreamHeaders(ctx, route.preserveHost ? ctx.rawHost : '', 'http', body instanceof Buffer ? body.length : -1);
+    const call = new UpstreamCall(route, group, path, headers);
+    call.body = body;
+    this.dispatcher.start(ctx, call, keyValue(ctx, this.hashOn.get(upstreamName) ?? null) ?? '');
+  }
+}
