@@ -99,7 +99,7 @@ test('headers the gateway owns are refused on the side where it owns them', () =
     '10:38 policies.own.headers.request.rename.x-forwarded-proto: x-forwarded-proto is set by the gateway on every upstream request (see server.trustedProxies); it cannot be edited on the request side',
     '12:22 policies.own.headers.response.set.date: date is written by the server itself on every response; it cannot be edited on the response side',
     '13:19 policies.own.headers.response.remove[0]: transfer-encoding is a framing or hop-by-hop header the gateway manages itself; it cannot be edited on the response side',
-    '13:38 policies.own.headers.response.remove[1]: x-request-id is set by the gateway on every response (the id it sent upstream); it cannot be edited on the response side',
+    '13:38 policies.own.headers.response.remove[1]: x-request-id is written by the gateway on every response (the upstream\'s own, else the request\'s id); it cannot be edited on the response side',
   ];
   assert.deepEqual(got, want);
 });

@@ -37,8 +37,7 @@ export class HeaderEdits {
   /** Rendered values of the current request (reused: phases run synchronously, one request at a time). */
   private readonly scratch: string[];
 
-  /** @param requestSide edits the upstream request (else the response head). */
-  constructor(config: HeaderOpsConfig, requestSide: boolean) {
+  constructor(config: HeaderOpsConfig) {
     this.remove = (config.remove ?? []).map((n) => n.toLowerCase());
     const renames = Object.entries(config.rename ?? {});
     this.renameFrom = renames.map(([from]) => from.toLowerCase());
@@ -46,7 +45,7 @@ export class HeaderEdits {
     const sets = Object.entries(config.set ?? {});
     const adds = Object.entries(config.add ?? {});
     this.names = [...sets, ...adds].map(([n]) => n.toLowerCase());
-    this.templates = [...sets, ...adds].map(([, v]) => compileTemplate(String(v), requestSide));
+    this.templates = [...sets, ...adds].map(([, v]) => compileTemplate(String(v)));
     this.addFrom = sets.length;
     this.scratch = new Array<string>(this.names.length).fill('');
   }

@@ -31,14 +31,14 @@ export function headersInstance(spec: PolicySpec): PolicyInstance {
   const config = (spec.config ?? {}) as HeadersConfig;
   const inst: HeadersInstance = { name: 'headers:' + spec.name };
   if (config.request !== undefined) {
-    const edits = new HeaderEdits(config.request, true);
+    const edits = new HeaderEdits(config.request);
     inst.access = function editRequestHeaders(ctx: RequestContext): undefined {
       edits.applyToRequest(ctx);
       return undefined;
     };
   }
   if (config.response !== undefined) {
-    const edits = new HeaderEdits(config.response, false);
+    const edits = new HeaderEdits(config.response);
     inst.responseHead = function editResponseHeaders(ctx: RequestContext, head: ResponseHead): undefined {
       edits.applyToResponse(ctx, head.headers);
       return undefined;

@@ -68,7 +68,7 @@ const REQUEST_OWNED: Readonly<Record<string, string>> = {
 /** Response headers a policy may not touch, with why. */
 const RESPONSE_OWNED: Readonly<Record<string, string>> = {
   date: 'is written by the server itself on every response',
-  'x-request-id': 'is set by the gateway on every response (the id it sent upstream)',
+  'x-request-id': 'is written by the gateway on every response (the upstream\'s own, else the request\'s id)',
   'content-length': FRAMING, 'transfer-encoding': FRAMING, connection: FRAMING, 'keep-alive': FRAMING,
   'proxy-connection': FRAMING, te: FRAMING, trailer: FRAMING, upgrade: FRAMING,
 };
@@ -117,7 +117,7 @@ function checkBlock(block: Obj, at: ConfigPath, requestSide: boolean, routeParam
       own(name, path);
       if (seen.has(name.toLowerCase())) issue(path, `duplicate header name "${name.toLowerCase()}" (names are case-insensitive)`);
       seen.add(name.toLowerCase());
-      if (typeof value === 'string') checkTemplate(value, path, requestSide, routeParams, issue);
+      if (typeof value === 'string') checkTemplate(value, path, routeParams, issue);
     }
   }
 }
@@ -145,9 +145,9 @@ function checkRenames(rename: Obj, at: ConfigPath, removed: Set<string>, own: (n
 }
 
 /** A value compiles; the path params it reads exist on its route (inline policies). */
-function checkTemplate(value: string, path: ConfigPath, requestSide: boolean, routeParams: string[] | null, issue: IssueSink): void {
+function checkTemplate(value: string, path: ConfigPath, routeParams: string[] | null, issue: IssueSink): void {
   try {
-    const t = compileTemplate(value, requestSide);
+    const t = compileTemplate(value);
     if (routeParams === null) return;
     for (const p of templateParams(t)) {
       if (!routeParams.includes(p)) issue(path, `"\${param.${p}}": the route's path has no ${p === '*' ? 'wildcard *' : `param :${p}`}`);

@@ -5,7 +5,7 @@
  * them runs (no parsing, no regex, no closure).
  */
 import type { RequestContext } from '../../ingress/request-context.js';
-import { hasControlChar, safeFieldValue } from './field-value.js';
+import { hasControlChar, isAscii, safeFieldValue } from './field-value.js';
 
 /** What one part of a template produces. */
 export const enum Part {
@@ -52,8 +52,6 @@ export interface Template {
   readonly codes: Uint8Array;
   /** Per part: the literal text, or the variable's name argument ('' when none). */
   readonly args: readonly string[];
-  /** Whether the value goes upstream (request side: non-ASCII sent as UTF-8 bytes). */
-  readonly requestSide: boolean;
 }
 
 /** A template that does not compile: `message` says why (for a config issue). */
@@ -64,11 +62,10 @@ export class TemplateError extends Error {
 /**
  * Parses `source` into a {@link Template}. `$${` is a literal `${`; any other
  * `$` is literal. Throws {@link TemplateError} on an unknown variable, an
- * empty or unclosed `${`, a bad name argument or a control character.
- *
- * @param requestSide the value goes upstream (see {@link safeFieldValue}).
+ * empty or unclosed `${`, a bad name argument, a control character or a
+ * non-ASCII character in the literal text.
  */
-export function compileTemplate(source: string, requestSide: boolean): Template {
+export function compileTemplate(source: string): Template {
   if (hasControlChar(source)) throw new TemplateError('must not contain control characters (CR, LF, NUL, ...)');
   const codes: Part[] = [];
   const args: string[] = [];
@@ -83,14 +80,20 @@ export function compileTemplate(source: string, requestSide: boolean): Template 
     const end = source.indexOf('}', at + 2);
     if (end < 0) throw new TemplateError(`unclosed "\${" at character ${at + 1} (write $\${ for a literal "\${")`);
     const [code, arg] = parseVariable(source.slice(at + 2, end));
-    if (literal !== '') { codes.push(Part.Literal); args.push(safeFieldValue(literal, requestSide)); literal = ''; }
+    if (literal !== '') { codes.push(Part.Literal); args.push(checkLiteral(literal)); literal = ''; }
     codes.push(code);
     args.push(arg);
     i = end + 1;
   }
-  if (literal !== '') { codes.push(Part.Literal); args.push(safeFieldValue(literal, requestSide)); }
+  if (literal !== '') { codes.push(Part.Literal); args.push(checkLiteral(literal)); }
   const constant = codes.every((c) => c === Part.Literal) ? args.join('') : null;
-  return { source, constant, codes: Uint8Array.from(codes), args, requestSide };
+  return { source, constant, codes: Uint8Array.from(codes), args };
+}
+
+/** Literal text must be US-ASCII (RFC 9110 §5.5: new fields use visible US-ASCII). */
+function checkLiteral(text: string): string {
+  if (!isAscii(text)) throw new TemplateError('literal text must be US-ASCII (write non-ASCII text percent-encoded, e.g. caf%C3%A9)');
+  return text;
 }
 
 /** `client_ip` → [ClientIp, '']; `header.X-Team` → [Header, 'x-team']. */
@@ -119,7 +122,8 @@ export function templateParams(t: Template): string[] {
 
 /**
  * The value of `t` for one request: literals as compiled, each variable's
- * value made field-safe ({@link safeFieldValue}); absent values are ''.
+ * value made field-safe ({@link safeFieldValue}: controls stripped,
+ * non-ASCII percent-encoded); absent values are ''.
  */
 export function renderTemplate(t: Template, ctx: RequestContext): string {
   if (t.constant !== null) return t.constant;
@@ -128,7 +132,7 @@ export function renderTemplate(t: Template, ctx: RequestContext): string {
   let out = '';
   for (let i = 0; i < codes.length; i++) {
     const code = codes[i];
-    out += code === Part.Literal ? args[i] : safeFieldValue(variable(code, args[i], ctx), t.requestSide);
+    out += code === Part.Literal ? args[i] : safeFieldValue(variable(code, args[i], ctx));
   }
   return out;
 }
