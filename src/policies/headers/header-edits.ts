@@ -67,16 +67,21 @@ export class HeaderEdits {
   applyToRequest(ctx: RequestContext): void {
     const values = this.render(ctx);
     const remove = this.remove;
-    for (let i = 0; i < remove.length; i++) ctx.removeHeader(remove[i]);
+    for (let i = 0; i < remove.length; i++) if (hasRequestHeader(ctx, remove[i])) ctx.removeHeader(remove[i]);
     const from = this.renameFrom;
     for (let i = 0; i < from.length; i++) renameRequestHeader(ctx, from[i], this.renameTo[i]);
     const names = this.names;
     for (let i = 0; i < names.length; i++) {
       const v = values[i];
+      const name = names[i];
       if (i < this.addFrom) {
-        if (v === '') ctx.removeHeader(names[i]);
-        else ctx.setHeader(names[i], v);
-      } else if (v !== '') ctx.addHeader(names[i], v);
+        // why: removing compacts the list and resets its length (~90 ns even
+        // when nothing matched); a scan first skips that for absent headers.
+        const present = hasRequestHeader(ctx, name);
+        if (v === '') { if (present) ctx.removeHeader(name); }
+        else if (present) ctx.setHeader(name, v);
+        else ctx.addHeader(name, v);
+      } else if (v !== '') ctx.addHeader(name, v);
     }
   }
 
@@ -84,20 +89,24 @@ export class HeaderEdits {
   applyToResponse(ctx: RequestContext, headers: string[]): void {
     const values = this.render(ctx);
     const remove = this.remove;
-    for (let i = 0; i < remove.length; i++) removeHeader(headers, remove[i]);
+    // why: as on the request side, only a present header pays for a removal.
+    for (let i = 0; i < remove.length; i++) if (hasHeader(headers, remove[i])) removeHeader(headers, remove[i]);
     const from = this.renameFrom;
     for (let i = 0; i < from.length; i++) {
       if (!hasHeader(headers, from[i])) continue;
-      removeHeader(headers, this.renameTo[i]);
+      if (hasHeader(headers, this.renameTo[i])) removeHeader(headers, this.renameTo[i]);
       renameHeader(headers, from[i], this.renameTo[i]);
     }
     const names = this.names;
     for (let i = 0; i < names.length; i++) {
       const v = values[i];
+      const name = names[i];
       if (i < this.addFrom) {
-        if (v === '') removeHeader(headers, names[i]);
-        else setHeader(headers, names[i], v);
-      } else if (v !== '') addHeader(headers, names[i], v);
+        const present = hasHeader(headers, name);
+        if (v === '') { if (present) removeHeader(headers, name); }
+        else if (present) setHeader(headers, name, v);
+        else addHeader(headers, name, v);
+      } else if (v !== '') addHeader(headers, name, v);
     }
   }
 }
@@ -108,10 +117,15 @@ export class HeaderEdits {
  * changes.
  */
 function renameRequestHeader(ctx: RequestContext, from: string, to: string): void {
+  if (!hasRequestHeader(ctx, from)) return;
+  if (hasRequestHeader(ctx, to)) ctx.removeHeader(to);
   const names = ctx.headerNames;
-  let found = false;
-  for (let i = 0; i < names.length; i++) if (names[i] === from) { found = true; break; }
-  if (!found) return;
-  ctx.removeHeader(to);
   for (let i = 0; i < names.length; i++) if (names[i] === from) names[i] = to;
+}
+
+/** Whether the request has a header `name` (lower-case). */
+function hasRequestHeader(ctx: RequestContext, name: string): boolean {
+  const names = ctx.headerNames;
+  for (let i = 0; i < names.length; i++) if (names[i] === name) return true;
+  return false;
 }
