@@ -2,15 +2,16 @@ import { parseArgs } from 'node:util';
 import { ConfigError, ENV_VARS, loadConfig, resolveConfigPath } from '../config/index.js';
 import { compileRouter, explainMatch, formatExplain, formatRouteTable } from '../router/index.js';
 import { startCommand } from './start-command.js';
+import { formatChain, formatChains } from './policy-listing.js';
 
 const USAGE = `Usage: turnpike <command> [options]
 
 Commands:
   start     --config F [--demo]     run the gateway (cluster primary + one worker per core)
   validate  --config F              check a config file; exit 1 with file:line: path: message on error
-  routes    --config F              print the compiled route table in precedence order
+  routes    --config F              print the compiled route table in precedence order, and each route's policy chain
   explain   --config F METHOD PATH [-H name:value]... [--host H]
-                                    tell which route a request matches and why (no server needed)
+                                    tell which route a request matches and why, and the policies that would run (no server needed)
 
 The config file defaults to $TURNPIKE_CONFIG, then config/gateway.yaml.
 
@@ -53,9 +54,11 @@ export async function runCli(argv: string[]): Promise<number> {
         process.stdout.write(`${configPath}: OK (${config.routes.length} routes, ${Object.keys(config.upstreams).length} upstreams)\n`);
         return 0;
       }
-      case 'routes':
-        process.stdout.write(formatRouteTable(compileRouter(loadConfig(configPath).routes)) + '\n');
+      case 'routes': {
+        const config = loadConfig(configPath);
+        process.stdout.write(formatRouteTable(compileRouter(config.routes)) + '\n' + formatChains(config));
         return 0;
+      }
       case 'explain':
         return explainCommand(configPath, parsed.positionals, parsed.values.header ?? [], parsed.values.host);
       default:
@@ -91,8 +94,15 @@ function explainCommand(configPath: string, positionals: string[], headerArgs: s
   const q = target.indexOf('?');
   const path = q < 0 ? target : target.slice(0, q);
   const query = q < 0 ? '' : target.slice(q + 1);
-  const router = compileRouter(loadConfig(configPath).routes);
+  const config = loadConfig(configPath);
+  const router = compileRouter(config.routes);
   const trace = explainMatch(router, method.toUpperCase(), host, path, headers, query);
-  process.stdout.write(formatExplain(trace) + '\n');
+  let out = formatExplain(trace) + '\n';
+  if (trace.result.kind === 'route') {
+    const name = trace.result.route;
+    const route = config.routes.find((r) => r.name === name)!;
+    out += `Policies, in order: ${formatChain(config, route)}\n`;
+  }
+  process.stdout.write(out);
   return 0;
 }

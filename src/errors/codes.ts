@@ -15,6 +15,8 @@ export const ErrorCodes = {
   UPSTREAM_TIMEOUT: { code: 'upstream_timeout', status: 504, title: 'The upstream did not answer in time' },
   UPSTREAM_RESPONSE_TOO_LARGE: { code: 'upstream_response_too_large', status: 502, title: 'The upstream response is larger than a response policy may buffer' },
   RATE_LIMITED: { code: 'rate_limited', status: 429, title: 'Too many requests' },
+  CORS_FORBIDDEN: { code: 'cors_forbidden', status: 403, title: 'Cross-origin request not allowed' },
+  IP_FORBIDDEN: { code: 'ip_forbidden', status: 403, title: 'The client address is not allowed' },
   RATE_LIMIT_UNAVAILABLE: { code: 'rate_limit_unavailable', status: 503, title: 'The rate-limit store is unavailable' },
   TRANSCODE_BAD_REQUEST: { code: 'invalid_argument', status: 400, title: 'The request does not map to the gRPC method' },
   SHUTTING_DOWN: { code: 'shutting_down', status: 503, title: 'The gateway is shutting down' },

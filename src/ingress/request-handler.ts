@@ -89,7 +89,7 @@ export class RequestHandler implements ResponseSink {
     this.bufferBody = config.server.bufferBodyBytes;
     this.writer = new ResponseWriter((ctx) => this.complete(ctx), (ctx) => this.closeAfter(ctx), this.onPolicyError);
     this.dispatcher = new UpstreamDispatcher(this, this.bufferBody, this.maxBody, this.observer);
-    const proxy = new ProxyTerminal(config, groups, this.dispatcher);
+    const proxy = new ProxyTerminal(config, groups, this.dispatcher, router.routes.map((r) => r.paramNames));
     const transcode = options.transcodeTerminal ? options.transcodeTerminal(this) : null;
     this.terminals = config.routes.map((r) => (r.transcode !== undefined && transcode !== null ? transcode : proxy));
   }

@@ -1,12 +1,10 @@
 /**
  * Route compilation: a validated {@link RouteConfig} plus everything the hot
- * path needs precomputed (capture names, predicate arrays, method set,
- * rewrite template, split table), and the match result types.
+ * path needs precomputed (capture names, predicate arrays, method set), and
+ * the match result types. Forwarding (rewrite, split) is compiled by src/forwarding/.
  */
 import type { RouteConfig } from '../config/types.js';
 import { parsePattern, type ParsedPattern } from './path-pattern.js';
-import { compileSplit, type SplitTable } from './split.js';
-import { compileRewrite, type RewriteTemplate } from './upstream-path.js';
 
 /**
  * A route ready for matching and forwarding. It carries every field of the
@@ -32,10 +30,6 @@ export interface CompiledRoute extends Readonly<RouteConfig> {
   readonly queryValues: readonly string[];
   /** Methods accepted (HEAD added when GET is listed); null = any method. */
   readonly allow: ReadonlySet<string> | null;
-  readonly rewriteTemplate: RewriteTemplate | null;
-  /** `stripPrefix` without a trailing slash; null when unset or `/`. */
-  readonly stripPrefixNormalised: string | null;
-  readonly splitTable: SplitTable | null;
 }
 
 /** The path matched but no route there accepts the method: answer 405. */
@@ -76,19 +70,10 @@ export function allowedMethods(methods: readonly string[] | null): Set<string> |
   return set;
 }
 
-function normaliseStripPrefix(prefix: string | null): string | null {
-  if (prefix === null) return null;
-  let p = prefix;
-  while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
-  if (p === '/' || p === '') return null;
-  return p.startsWith('/') ? p : '/' + p;
-}
-
 /**
  * Compiles one route.
  *
- * @throws Error (message names the route) on a malformed path pattern, a
- * rewrite referencing an unknown capture, or a bad split.
+ * @throws Error (message names the route) on a malformed path pattern.
  */
 export function compileRoute(route: RouteConfig): CompiledRoute {
   try {
@@ -126,9 +111,6 @@ export function compileRoute(route: RouteConfig): CompiledRoute {
       queryNames,
       queryValues,
       allow: allowedMethods(route.match.methods),
-      rewriteTemplate: route.rewrite === null ? null : compileRewrite(route.rewrite, pattern.paramNames),
-      stripPrefixNormalised: normaliseStripPrefix(route.stripPrefix),
-      splitTable: route.split === null ? null : compileSplit(route.split),
     };
     return Object.freeze(compiled);
   } catch (err) {

@@ -14,8 +14,6 @@ export {
 } from './compiled-route.js';
 export { normaliseHost } from './host-table.js';
 export { parsePattern, type ParsedPattern, type PatternSegment } from './path-pattern.js';
-export { buildUpstreamPath, encodePathParam, stripPathPrefix, type RewriteTemplate } from './upstream-path.js';
-export { hash32, pickSplit, type SplitTable } from './split.js';
 export { explainMatch, type CandidateTrace, type ExplainOutcome, type ExplainTrace } from './explain.js';
 export { formatExplain, formatRouteTable, routesInPrecedenceOrder } from './explain-format.js';
 export { RecordLookup } from './record-lookup.js';

@@ -6,7 +6,9 @@
 import type { Readable } from 'node:stream';
 import type { GatewayConfig } from '../config/types.js';
 import type { RequestContext } from '../ingress/request-context.js';
-import { buildUpstreamPath, pickSplit } from '../router/index.js';
+import { compileForwardPlan, type ForwardPlan } from '../forwarding/forward-plan.js';
+import { pickSplit } from '../forwarding/split.js';
+import { buildUpstreamPath } from '../forwarding/upstream-path.js';
 import { buildUpstreamHeaders } from '../upstream/forward-headers.js';
 import type { UpstreamDispatcher } from '../upstream/dispatcher.js';
 import { UpstreamCall } from '../upstream/upstream-call.js';
@@ -43,8 +45,17 @@ export class ProxyTerminal implements Terminal {
   private readonly routeSticky: Array<KeySpec | null>;
   /** Per upstream: the `hash` balancer's key spec, or null for other balancers. */
   private readonly hashOn = new Map<string, KeySpec | null>();
+  /** Per route index: its forwarding plan (rewrite, strip prefix, split table). */
+  private readonly plans: ForwardPlan[];
 
-  constructor(config: GatewayConfig, private readonly groups: Map<string, UpstreamGroup>, private readonly dispatcher: UpstreamDispatcher) {
+  /**
+   * @param paramNames per route index, the capture names the router compiled (rewrite templates refer to them).
+   */
+  constructor(
+    config: GatewayConfig, private readonly groups: Map<string, UpstreamGroup>, private readonly dispatcher: UpstreamDispatcher,
+    paramNames: ReadonlyArray<readonly string[]>,
+  ) {
+    this.plans = config.routes.map((r) => compileForwardPlan(r, paramNames[r.index]));
     this.routeGroups = config.routes.map((r) => (r.upstream === null ? null : groups.get(r.upstream) ?? null));
     this.routeSticky = config.routes.map((r) => keySpec(r.sticky));
     for (const [name, u] of Object.entries(config.upstreams)) this.hashOn.set(name, u.balance === 'hash' ? keySpec(u.hashOn) : null);
@@ -52,9 +63,10 @@ export class ProxyTerminal implements Terminal {
 
   start(ctx: RequestContext, body: Buffer | Readable | null): void {
     const route = ctx.route!;
-    const upstreamName = route.upstream ?? pickSplit(route, keyValue(ctx, this.routeSticky[route.index]), Math.random());
+    const plan = this.plans[route.index];
+    const upstreamName = plan.upstream ?? pickSplit(plan, keyValue(ctx, this.routeSticky[route.index]), Math.random());
     const group = this.routeGroups[route.index] ?? this.groups.get(upstreamName)!;
-    const path = buildUpstreamPath(route, ctx.params, ctx.path, ctx.query);
+    const path = buildUpstreamPath(plan, ctx.params, ctx.path, ctx.query);
     const headers = buildUpstreamHeaders(ctx, route.preserveHost ? ctx.rawHost : '', 'http', body instanceof Buffer ? body.length : -1);
     const call = new UpstreamCall(route, group, path, headers);
     call.body = body;

@@ -13,7 +13,7 @@ import type { GatewayWorker } from '../../src/ingress/contract.js';
 import { LocalResponse } from '../../src/policies/local-response.js';
 import type { PolicyFactory, PolicyInstance, PolicySpec } from '../../src/policies/types.js';
 import { setHeader } from '../../src/lib/header-list.js';
-import { configFromYaml, rawRequest, startUpstream, type TestUpstream } from './helpers.js';
+import { configFromYaml, rawRequest, startGateway, startUpstream, type TestUpstream } from './helpers.js';
 
 /** A kind whose instances are given by the test: `config` is the instance itself. */
 const testKind: PolicyFactory = {
@@ -200,5 +200,39 @@ describe('policy pipeline', () => {
     await call('/log/x');
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(logged.at(-1), { route: 'log', status: 200 });
+  });
+});
+
+describe('rate-limit as a named policy (policies / globalPolicies)', () => {
+  test('a global per-ip policy and a route policy both apply; a route without them is free', async () => {
+    const up = await startUpstream('rl');
+    const gw = await startGateway(`
+server: { workers: 1 }
+upstreams: { up: { targets: [ { url: "${up.url}" } ] } }
+policies:
+  per-ip: { rate-limit: { key: ip, limit: 4, window: 1m } }
+  strict: { rate-limit: { key: [ ip, route ], limit: 2, window: 1m } }
+globalPolicies: [ per-ip ]
+routes:
+  - { name: strict, match: { path: /strict/* }, upstream: up, policies: [ strict ] }
+  - { name: loose, match: { path: /loose/* }, upstream: up }
+`);
+    try {
+      const statuses = async (path: string, n: number): Promise<number[]> => {
+        const out: number[] = [];
+        for (let i = 0; i < n; i++) { const r = await request(gw.base + path); await r.body.text(); out.push(r.statusCode); }
+        return out;
+      };
+      assert.deepEqual(await statuses('/strict/x', 3), [200, 200, 429]);
+      // per-ip counted 3 so far (the 429 of `strict` came after per-ip allowed it): one left.
+      assert.deepEqual(await statuses('/loose/x', 2), [200, 429]);
+      const r = await request(gw.base + '/loose/y');
+      assert.equal(r.headers['content-type'], 'application/problem+json');
+      assert.match(String(r.headers['ratelimit-policy']), /"per-ip";q=4;w=60/);
+      await r.body.text();
+    } finally {
+      await gw.close();
+      await up.close();
+    }
   });
 });

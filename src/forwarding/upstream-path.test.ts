@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileRouter } from './compile-router.js';
+import { compileRouter } from '../router/compile-router.js';
 import { buildUpstreamPath, encodePathParam, stripPathPrefix } from './upstream-path.js';
-import { RecordLookup } from './record-lookup.js';
-import { makeRoute, type RouteOptions } from './router-cases.js';
+import { compileForwardPlan } from './forward-plan.js';
+import { RecordLookup } from '../router/record-lookup.js';
+import { makeRoute, type RouteOptions } from '../router/router-cases.js';
 
 /** Matches `path` against a one-route router and builds the upstream path. */
 function upstreamFor(pattern: string, o: RouteOptions, path: string, query = ''): string {
@@ -11,7 +12,7 @@ function upstreamFor(pattern: string, o: RouteOptions, path: string, query = '')
   const params: string[] = [];
   const route = router.match('GET', 'h', path, new RecordLookup(), params);
   assert.ok(route !== null && route.kind === 'route', `${pattern} should match ${path}`);
-  return buildUpstreamPath(route, params, path, query);
+  return buildUpstreamPath(compileForwardPlan(route, route.paramNames), params, path, query);
 }
 
 test('rewrite substitutes params and the wildcard, keeps the query', () => {

@@ -4,7 +4,7 @@
  */
 import { hashString } from '../lib/hash-string.js';
 import type { SplitEntry } from '../config/types.js';
-import type { CompiledRoute } from './compiled-route.js';
+import type { ForwardPlan } from './forward-plan.js';
 
 /** A split compiled into parallel arrays with cumulative weights. */
 export interface SplitTable {
@@ -65,7 +65,7 @@ export function pickFromTable(table: SplitTable, x: number): string {
  * `Math.random()`) picks proportionally to the weights. For a route without a
  * split this returns `route.upstream`. Pure and deterministic.
  */
-export function pickSplit(route: CompiledRoute, stickyValue: string | undefined, random: number): string {
+export function pickSplit(route: ForwardPlan, stickyValue: string | undefined, random: number): string {
   const table = route.splitTable;
   if (table === null) return route.upstream ?? '';
   const unit = stickyValue !== undefined && stickyValue.length > 0 ? hash32(stickyValue) / 4294967296 : random;

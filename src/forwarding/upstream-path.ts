@@ -3,7 +3,7 @@
  * query string. Templates are compiled once per route; per request building is
  * a concat loop.
  */
-import type { CompiledRoute } from './compiled-route.js';
+import type { ForwardPlan } from './forward-plan.js';
 
 /** A compiled rewrite template: `literals[0] + p(0) + literals[1] + ... + literals[n]`. */
 export interface RewriteTemplate {
@@ -117,7 +117,7 @@ export function stripPathPrefix(path: string, prefix: string): string {
  * @param rawPath the raw request path, without query string
  * @param rawQuery the raw query string without the leading `?` ('' when none)
  */
-export function buildUpstreamPath(route: CompiledRoute, params: readonly string[], rawPath: string, rawQuery: string): string {
+export function buildUpstreamPath(route: ForwardPlan, params: readonly string[], rawPath: string, rawQuery: string): string {
   let out: string;
   const tpl = route.rewriteTemplate;
   if (tpl !== null) {

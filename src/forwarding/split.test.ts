@@ -1,13 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileRoute } from './compiled-route.js';
+import { compileRoute } from '../router/compiled-route.js';
 import { hash32, pickSplit } from './split.js';
-import { makeRoute } from './router-cases.js';
+import { compileForwardPlan, type ForwardPlan } from './forward-plan.js';
+import { makeRoute } from '../router/router-cases.js';
+
+function plan(r: ReturnType<typeof compileRoute>): ForwardPlan {
+  return compileForwardPlan(r, r.paramNames);
+}
 import { mulberry32 } from '../lib/mulberry32.js';
 
-const canary = compileRoute(
+const canary = plan(compileRoute(
   makeRoute(0, 'canary', '/x', { split: [{ upstream: 'stable', weight: 90 }, { upstream: 'canary', weight: 10 }], sticky: 'header:x-user' }),
-);
+));
 
 
 test('random picks follow a 90/10 split within tolerance over 100k draws', () => {
@@ -29,7 +34,7 @@ test('boundaries of the random range map to the right sides', () => {
 });
 
 test('zero-weight sides are never picked', () => {
-  const r = compileRoute(makeRoute(0, 'z', '/z', { split: [{ upstream: 'a', weight: 0 }, { upstream: 'b', weight: 5 }, { upstream: 'c', weight: 0 }] }));
+  const r = plan(compileRoute(makeRoute(0, 'z', '/z', { split: [{ upstream: 'a', weight: 0 }, { upstream: 'b', weight: 5 }, { upstream: 'c', weight: 0 }] })));
   for (let i = 0; i < 1000; i++) assert.equal(pickSplit(r, undefined, i / 1000), 'b');
   assert.equal(pickSplit(r, undefined, 1), 'b');
   assert.equal(pickSplit(r, 'user-1', 0.5), 'b');
@@ -57,5 +62,11 @@ test('an empty sticky value falls back to the random draw', () => {
 });
 
 test('a route without a split returns its upstream', () => {
-  assert.equal(pickSplit(compileRoute(makeRoute(0, 'p', '/p', { upstream: 'plain' })), 'k', 0.5), 'plain');
+  assert.equal(pickSplit(plan(compileRoute(makeRoute(0, 'p', '/p', { upstream: 'plain' }))), 'k', 0.5), 'plain');
+});
+
+test('forwarding plans reject rewrites of unknown captures and empty splits, naming the route', () => {
+  assert.throws(() => plan(compileRoute(makeRoute(3, 'rw', '/a/:id', { rewrite: '/b/:nope' }))), /"rw" \(#3\).*:nope/);
+  assert.throws(() => plan(compileRoute(makeRoute(0, 'rw-star', '/a/:id', { rewrite: '/b/*' }))), /rw-star.*no wildcard/);
+  assert.throws(() => plan(compileRoute(makeRoute(0, 'split0', '/a', { split: [{ upstream: 'x', weight: 0 }] }))), /split0.*sum to 0/);
 });
