@@ -1,5 +1,6 @@
 /** Every policy kind, in the order their instances run on a route: one line each. */
 import { corsFactory } from './cors/index.js';
+import { headersFactory } from './headers/index.js';
 import { ipRestrictionFactory } from './ip-restriction/index.js';
 import { rateLimitFactory } from './rate-limit/index.js';
 import type { PolicyFactory } from './types.js';
@@ -9,4 +10,5 @@ export const POLICY_FACTORIES: readonly PolicyFactory[] = [
   ipRestrictionFactory,
   rateLimitFactory,
   corsFactory,
+  headersFactory,
 ];
