@@ -113,8 +113,8 @@ export class RequestContext implements RequestLookup {
       if (w !== r) { names[w] = names[r]; values[w] = values[r]; }
       w++;
     }
-    names.length = w;
-    values.length = w;
+    // why: assigning length costs even when nothing was removed.
+    if (w !== names.length) { names.length = w; values.length = w; }
   }
 
   /** RequestLookup: header value by lower-case name, '' when absent. */

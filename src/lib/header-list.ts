@@ -24,7 +24,8 @@ export function removeHeader(list: string[], name: string): void {
     if (w !== r) { list[w] = list[r]; list[w + 1] = list[r + 1]; }
     w += 2;
   }
-  list.length = w;
+  // why: assigning length costs even when nothing was removed.
+  if (w !== list.length) list.length = w;
 }
 
 /** Replaces every `name` entry with one `name: value`. */

@@ -51,17 +51,34 @@ export function writeRawHead(ctx: RequestContext, status: number, raw: readonly 
 
 /**
  * An upstream head as a mutable {@link ResponseHead} (routes with response
- * policies): names lower-cased, hop-by-hop and framing headers dropped.
+ * policies): names lower-cased, hop-by-hop and framing headers dropped,
+ * values latin1 (one char per byte), then the headers policies added to the
+ * context (so response policies see and may edit them too).
  */
-export function headFromRaw(status: number, raw: readonly Buffer[]): ResponseHead {
+export function headFromRaw(ctx: RequestContext, status: number, raw: readonly Buffer[]): ResponseHead {
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     if (!isDroppedResponseHeader(raw[i])) headers.push(raw[i].toString('latin1').toLowerCase(), raw[i + 1].toString('latin1'));
   }
-  return { status, headers };
+  return { status, headers: withExtra(ctx, headers) };
 }
 
-/** Writes a head policies have seen: its headers, x-request-id unless present, then the context's extra headers. */
+/** A head for the gateway's own answer: `headers` plus the headers policies added to the context. */
+export function ownHead(ctx: RequestContext, status: number, headers: string[]): ResponseHead {
+  return { status, headers: withExtra(ctx, headers) };
+}
+
+function withExtra(ctx: RequestContext, headers: string[]): string[] {
+  const extra = ctx.responseHeaders;
+  if (extra !== null) for (let i = 0; i < extra.length; i++) headers.push(extra[i]);
+  return headers;
+}
+
+/**
+ * Writes a head policies have seen (built by headFromRaw / ownHead, so it
+ * already holds the context's extra headers): its headers, then
+ * x-request-id unless present.
+ */
 export function writeHead(ctx: RequestContext, head: ResponseHead): void {
   const res = ctx.res;
   const h = head.headers;
@@ -70,10 +87,20 @@ export function writeHead(ctx: RequestContext, head: ResponseHead): void {
   let hasId = false;
   for (let i = 0; i < h.length; i += 2) {
     if (h[i] === 'x-request-id') hasId = true;
-    res.writeHeader(h[i], h[i + 1]);
+    res.writeHeader(h[i], headerBytes(h[i + 1]));
   }
   if (!hasId && ctx.requestId !== '') res.writeHeader('x-request-id', ctx.requestId);
-  writeExtra(res, ctx.responseHeaders);
+}
+
+/**
+ * A header value as uWS should write it. Values are latin1 strings (one
+ * char per byte, as {@link headFromRaw} decodes upstream bytes); uWS writes a
+ * string as UTF-8, which would double-encode bytes >= 0x80, so such a value
+ * goes out as the bytes it stands for.
+ */
+function headerBytes(v: string): string | Buffer {
+  for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) > 127) return Buffer.from(v, 'latin1');
+  return v;
 }
 
 function writeExtra(res: HttpResponse, extra: readonly string[] | null): void {
@@ -160,15 +187,16 @@ export class ResponseWriter {
       writeProblem(ctx.res, err, ctx.path, ctx.requestId, allow, close, ctx.method === 'HEAD', ctx.responseHeaders);
       return;
     }
-    const head: ResponseHead = { status: err.status, headers: ['content-type', PROBLEM_CONTENT_TYPE, 'cache-control', 'no-store'] };
-    if (allow !== null) head.headers.push('allow', allow);
+    const own = ['content-type', PROBLEM_CONTENT_TYPE, 'cache-control', 'no-store'];
+    if (allow !== null) own.push('allow', allow);
+    const head = ownHead(ctx, err.status, own);
     this.headPhase(ctx, head);
     this.endWith(ctx, head, problemBody(err, ctx.path, ctx.requestId), close);
   }
 
   /** Inside cork: a local response, after the responseHead phase. */
   writeLocalNow(ctx: RequestContext, r: LocalResponse, close: boolean): void {
-    const head: ResponseHead = { status: r.status, headers: r.headers.slice() };
+    const head = ownHead(ctx, r.status, r.headers.slice());
     this.headPhase(ctx, head);
     this.endWith(ctx, head, r.body, close);
   }

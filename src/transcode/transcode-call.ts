@@ -8,8 +8,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { CompiledRoute } from '../router/index.js';
-import { markFinished, writeHead, type ResponseWriter } from '../response/response-writer.js';
-import type { ResponseHead } from '../policies/types.js';
+import { markFinished, ownHead, writeHead, type ResponseWriter } from '../response/response-writer.js';
 import type { Target } from '../upstream/target.js';
 import type { GrpcChannel, GrpcResult, GrpcStatus } from './grpc-client/index.js';
 import { hashKeyOf, mayRetryElsewhere, reportGrpcOutcome } from './grpc-upstream.js';
@@ -211,8 +210,9 @@ export class TranscodeCall {
 
   /** Writes the 200 head through the response writer (with the route's responseHead policies). */
   private writeHead(contentType: string, meta: Record<string, string>): void {
-    const head: ResponseHead = { status: 200, headers: ['content-type', contentType] };
-    for (const [k, v] of Object.entries(meta)) head.headers.push(k, v);
+    const own = ['content-type', contentType];
+    for (const [k, v] of Object.entries(meta)) own.push(k, v);
+    const head = ownHead(this.ctx, 200, own);
     this.sink.writer.headPhase(this.ctx, head);
     writeHead(this.ctx, head);
   }

@@ -114,7 +114,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
     this.owner.upstreamResponded(this.ctx, statusCode);
     const chain = this.ctx.chain;
     if (chain !== null && (chain.responseHead !== null || chain.responseBody !== null)) {
-      const head = headFromRaw(statusCode, rawHeaders);
+      const head = headFromRaw(this.ctx, statusCode, rawHeaders);
       if (chain.responseHead !== null) {
         const v = runResponseHead(chain.responseHead, this.ctx, head, true, this.owner.policyError);
         if (v !== undefined) { this.replace(v); return false; }

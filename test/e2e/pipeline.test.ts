@@ -77,7 +77,8 @@ describe('policy pipeline', () => {
         res.end(Buffer.alloc(200 * 1024, 7));
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'up' });
+      // 'x-utf' is the UTF-8 bytes of "café" (node writes header strings as latin1).
+      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'up', 'x-utf': 'caf\u00c3\u00a9' });
       res.end(JSON.stringify({ url: req.url, headers: req.headers, body: body.toString() }));
     });
     const names = Object.keys(POLICIES);
@@ -190,6 +191,11 @@ describe('policy pipeline', () => {
     assert.equal(r.headers['x-was'], 'transformed');
   });
 
+  test('header bytes >= 0x80 pass a responseHead policy unchanged', async () => {
+    const raw = Buffer.from(await rawRequest(gw.port, 'GET /response-head/utf HTTP/1.1\r\nHost: x\r\n\r\n', 300), 'latin1');
+    assert.ok(raw.includes(Buffer.from('x-utf: caf\u00e9', 'utf8')), raw.toString('latin1'));
+  });
+
   test('a proxied 204 carries no Content-Length (uWS wrote a bogus one for an undefined length)', async () => {
     const raw = await rawRequest(gw.port, 'GET /plain/204 HTTP/1.1\r\nHost: x\r\n\r\n', 300);
     assert.match(raw, /^HTTP\/1\.1 204 /);
@@ -230,6 +236,36 @@ routes:
       assert.equal(r.headers['content-type'], 'application/problem+json');
       assert.match(String(r.headers['ratelimit-policy']), /"per-ip";q=4;w=60/);
       await r.body.text();
+    } finally {
+      await gw.close();
+      await up.close();
+    }
+  });
+});
+
+describe('response edits see the headers earlier policies added', () => {
+  test('a headers policy renames the RateLimit fields a rate-limit policy added', async () => {
+    const up = await startUpstream('rl2');
+    const gw = await startGateway(`
+server: { workers: 1 }
+upstreams: { up: { targets: [ { url: "${up.url}" } ] } }
+policies:
+  per-ip: { rate-limit: { key: ip, limit: 10, window: 1m } }
+routes:
+  - name: r
+    match: { path: /r/* }
+    upstream: up
+    policies:
+      - per-ip
+      - headers: { response: { rename: { ratelimit-policy: x-quota-policy }, remove: [ ratelimit ] } }
+`);
+    try {
+      const r = await request(gw.base + '/r/x');
+      await r.body.text();
+      assert.equal(r.statusCode, 200);
+      assert.equal(r.headers['ratelimit-policy'], undefined);
+      assert.equal(r.headers.ratelimit, undefined);
+      assert.match(String(r.headers['x-quota-policy']), /"per-ip";q=10;w=60/);
     } finally {
       await gw.close();
       await up.close();
