@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import type { TargetConfig, UpstreamConfig } from '../config/types.js';
+import { preciseConnector } from './precise-connector.js';
 
 /**
  * One target (origin) of an upstream group: its connection pool, its load
@@ -49,7 +50,8 @@ export class Target {
       connections: upstream.connections,
       keepAliveTimeout: upstream.keepAliveTimeoutMs,
       pipelining: 1,
-      connect: { timeout: connectTimeoutMs },
+      // why: undici's connect timeout runs on its coarse fast timers (~1 s late).
+      connect: preciseConnector(connectTimeoutMs),
     });
   }
 
