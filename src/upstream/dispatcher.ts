@@ -79,6 +79,7 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
     const requestMs = call.route.timeout.requestMs;
     call.headersDeadline = false;
     if (requestMs > 0) upstreamDeadlines.schedule(call, call.startMs + requestMs);
+    else upstreamDeadlines.cancel(call);
     const opts: Dispatcher.DispatchOptions = {
       path: call.path,
       method: ctx.method as Dispatcher.HttpMethod,
