@@ -75,6 +75,7 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
     call.group.onStart(target);
     const exchange = new ProxyExchange(ctx, this, ctx.method === 'HEAD');
     call.exchange = exchange;
+    call.attemptMs = retryOf === null ? call.startMs : performance.now();
     // A retry keeps the deadline of the first dispatch (same tick: a no-op).
     const requestMs = call.route.timeout.requestMs;
     call.headersDeadline = false;
@@ -91,7 +92,9 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
       headersTimeout: 0,
       bodyTimeout: 0,
     };
+    call.dispatching = true;
     target.pool.dispatch(opts, exchange);
+    call.dispatching = false;
   }
 
   /** The request (and its body) went out: the headers limit starts now. */
@@ -100,7 +103,10 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
     const headersMs = call.route.timeout.headersMs;
     if (headersMs <= 0) return;
     const requestMs = call.route.timeout.requestMs;
-    const at = performance.now() + headersMs;
+    // why: a request without a body on an idle keep-alive connection is written
+    // inside pool.dispatch(); its send time is then the attempt's start (a few
+    // µs earlier), which saves a clock read (~90 ns on this VM) per request.
+    const at = (call.dispatching ? call.attemptMs : performance.now()) + headersMs;
     if (requestMs > 0 && call.startMs + requestMs <= at) return;
     call.headersDeadline = true;
     upstreamDeadlines.schedule(call, at);

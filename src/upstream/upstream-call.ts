@@ -29,6 +29,10 @@ export class UpstreamCall implements DeadlineEntry {
   body: Buffer | Readable | null = null;
   /** performance.now() at the first dispatch: the whole-request deadline counts from here. */
   startMs = 0;
+  /** performance.now() at the current attempt's dispatch (startMs for the first). */
+  attemptMs = 0;
+  /** True while inside pool.dispatch() (a request written synchronously is sent at attemptMs). */
+  dispatching = false;
   /** Whether the scheduled deadline is the headers limit (else the whole-request one). */
   headersDeadline = false;
   /** The request this call belongs to and the dispatcher handling its deadline (set by start). */
