@@ -96,6 +96,8 @@ upstreams:
     targets: [ { url: "http://127.0.0.1:${dead}" }, { url: "${silent.url}" } ]
     passiveHealth: { consecutiveFailures: 0 }
   drip: { targets: [ { url: "${drip.url}" } ] }
+  dripEject1: { targets: [ { url: "${drip.url}" } ], passiveHealth: { consecutiveFailures: 1, ejectTime: 1m } }
+  dripEject2: { targets: [ { url: "${drip.url}" } ], passiveHealth: { consecutiveFailures: 2, ejectTime: 1m } }
   stall: { targets: [ { url: "${stall.url}" } ] }
   short: { targets: [ { url: "${shortBody.url}" } ] }
   echo: { targets: [ { url: "${echo.url}" } ] }
@@ -109,6 +111,8 @@ routes:
   - { name: ejected, match: { path: /ejected }, upstream: ejected, timeout: { headers: 200ms } }
   - { name: retry, match: { path: /retry }, upstream: retry, timeout: { headers: 300ms } }
   - { name: drip, match: { path: /drip }, upstream: drip, timeout: { headers: 5s, request: 400ms } }
+  - { name: drip-eject1, match: { path: /drip-eject1 }, upstream: dripEject1, timeout: { headers: 5s, request: 200ms } }
+  - { name: drip-eject2, match: { path: /drip-eject2 }, upstream: dripEject2, timeout: { headers: 5s, request: 200ms } }
   - { name: stall, match: { path: /stall }, upstream: stall, timeout: { headers: 5s, request: 400ms } }
   - { name: short, match: { path: /short }, upstream: short, timeout: { headers: 5s, request: 300ms } }
   - { name: upload, match: { path: /upload }, upstream: echo, timeout: { headers: 200ms, request: 5s } }
@@ -170,6 +174,19 @@ routes:
       assert.ok(r.body.length >= 500, `streamed until the cut (${r.body.length} bytes)`);
     }
     assertCutAt('/drip', cuts.map((r) => r.ms), 400);
+  });
+
+  test('a streaming cut counts once for passive health', async () => {
+    // (The response headers count as a success first, resetting the run.)
+    for (const path of ['/drip-eject1', '/drip-eject2']) {
+      const cut = await timed(gw.port, path);
+      assert.equal(cut.status, 200);
+      assert.equal(cut.complete, false);
+    }
+    const once = await timed(gw.port, '/drip-eject1');
+    assert.equal(once.status, 503, 'consecutiveFailures 1: the cut ejected the target');
+    const twice = await timed(gw.port, '/drip-eject2');
+    assert.equal(twice.status, 200, 'consecutiveFailures 2: one cut is one failure, not two');
   });
 
   test('an upstream idle between body chunks is cut at the request deadline', async () => {
