@@ -1,12 +1,13 @@
-import type { Dispatcher } from 'undici';
+import { errors, type Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { ResponseSink } from '../ingress/response-sink.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { failureKind, mapUpstreamError } from '../errors/map-error.js';
+import { upstreamDeadlines } from './deadline-wheel.js';
 import { ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
-import type { UpstreamCall } from './upstream-call.js';
+import type { DeadlineOwner, UpstreamCall } from './upstream-call.js';
 import type { Verdict } from '../policies/types.js';
 
 /** Observes upstream outcomes (metrics); optional. */
@@ -24,8 +25,17 @@ class RequestTimeoutError extends Error {
  * undici pool, with the route's timeouts, passive-health reporting, and one
  * retry on another target when the connection could not be made (nothing
  * was sent, so any method is safe to retry).
+ *
+ * Timeouts (the connect timeout is the pool's, see target.ts): one deadline
+ * per call on the worker's deadline wheel (10 ms precision), never undici's
+ * header/body timers, whose coarse "fast timers" fire up to ~1 s late (and
+ * can fire early). The deadline is `start + request` from the first dispatch;
+ * once the request is sent it becomes `min(sent + headers, start + request)`;
+ * when the headers arrive in time it reverts to `start + request` (lazily:
+ * only if the headers deadline fires). `request` is thereby also the idle
+ * limit between response body chunks.
  */
-export class UpstreamDispatcher implements ExchangeOwner {
+export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
   private readonly sink: ResponseSink;
   readonly bufferBodyBytes: number;
   readonly maxBodyBytes: number;
@@ -49,6 +59,8 @@ export class UpstreamDispatcher implements ExchangeOwner {
   /** Starts the call: picks a target and dispatches (or answers 503). */
   start(ctx: RequestContext, call: UpstreamCall, hashKey: string): void {
     ctx.call = call;
+    call.ctx = ctx;
+    call.owner = this;
     call.startMs = performance.now();
     call.hashKey = hashKey;
     this.attempt(ctx, call, null);
@@ -72,26 +84,41 @@ export class UpstreamDispatcher implements ExchangeOwner {
     call.group.onStart(target);
     const exchange = new ProxyExchange(ctx, this, ctx.method === 'HEAD');
     call.exchange = exchange;
+    call.attemptMs = retryOf === null ? call.startMs : performance.now();
+    // A retry keeps the deadline of the first dispatch (same tick: a no-op).
+    const requestMs = call.route.timeout.requestMs;
+    call.headersDeadline = false;
+    if (requestMs > 0) upstreamDeadlines.schedule(call, call.startMs + requestMs);
+    else upstreamDeadlines.cancel(call);
     const opts: Dispatcher.DispatchOptions = {
       path: call.path,
       method: ctx.method as Dispatcher.HttpMethod,
       headers: call.headers,
       body: call.body,
-      // why: until the response starts, undici's own header timer enforces both
-      // the header and the whole-request limits, so the common (small,
-      // buffered) response needs no timer of ours at all.
-      headersTimeout: firstLimit(call.route.timeout.headersMs, call.route.timeout.requestMs),
-      bodyTimeout: call.route.timeout.requestMs,
+      // why: 0 disables undici's per-socket header/body timers (they would fire
+      // late, or early, with their own error); the deadline wheel enforces
+      // both, and the request skips undici's FastTimer allocation.
+      headersTimeout: 0,
+      bodyTimeout: 0,
     };
+    call.dispatching = true;
     target.pool.dispatch(opts, exchange);
+    call.dispatching = false;
   }
 
-  streamingStarted(ctx: RequestContext): void {
+  /** The request (and its body) went out: the headers limit starts now. */
+  requestSent(ctx: RequestContext): void {
     const call = ctx.call!;
+    const headersMs = call.route.timeout.headersMs;
+    if (headersMs <= 0) return;
     const requestMs = call.route.timeout.requestMs;
-    if (requestMs <= 0 || call.timer !== null) return;
-    const left = Math.max(1, requestMs - (performance.now() - call.startMs));
-    call.timer = setTimeout(onDeadline, left, this, ctx);
+    // why: a request without a body on an idle keep-alive connection is written
+    // inside pool.dispatch(); its send time is then the attempt's start (a few
+    // µs earlier), which saves a clock read (~90 ns on this VM) per request.
+    const at = (call.dispatching ? call.attemptMs : performance.now()) + headersMs;
+    if (requestMs > 0 && call.startMs + requestMs <= at) return;
+    call.headersDeadline = true;
+    upstreamDeadlines.schedule(call, at);
   }
 
   upstreamResponded(ctx: RequestContext, status: number): void {
@@ -134,42 +161,38 @@ export class UpstreamDispatcher implements ExchangeOwner {
     if (ctx.call !== null) this.abortUpstream(ctx.call, new Error('client aborted'));
   }
 
-  /** Releases the target and the deadline timer (idempotent). */
+  /** Releases the target and cancels the deadline (idempotent). */
   release(call: UpstreamCall): void {
-    if (call.timer !== null) { clearTimeout(call.timer); call.timer = null; }
+    upstreamDeadlines.cancel(call);
     if (call.target !== null) { call.group.onFinish(call.target); call.target = null; }
     if (call.body instanceof Readable && !call.body.destroyed) call.body.destroy();
   }
 
   /**
-   * The whole-request deadline passed while the response was streaming. If
-   * no byte went to the client yet it gets a 504; otherwise the status line
-   * is already out and the only signal left is to cut the connection (the
-   * exchange's onError does that).
+   * DeadlineOwner: the call's deadline passed. Before the response started
+   * (no byte went to the client) the client gets a 504 problem; afterwards
+   * the status line is out and the only signal left is to cut the
+   * connection (the exchange's onError does that, and accounts the failure).
    */
-  deadline(ctx: RequestContext): void {
-    const call = ctx.call;
-    if (call === null || ctx.finished || ctx.aborted || call.exchange === null) return;
-    call.timer = null;
-    const err = new RequestTimeoutError();
-    if (this.observer !== null) this.observer.upstreamError(call.group.name, 'timeout');
-    if (call.target !== null) call.group.reportFailure(call.target, 'timeout');
-    if (call.exchange.responseStarted) {
-      call.exchange.abort(err);
+  deadline(call: UpstreamCall): void {
+    const ctx = call.ctx;
+    const exchange = call.exchange;
+    if (ctx === null || exchange === null || ctx.finished || ctx.aborted) return;
+    let headers = call.headersDeadline;
+    if (headers && exchange.headersReceived) {
+      // The headers came in time: what is left is the whole-request limit.
+      headers = call.headersDeadline = false;
+      const requestMs = call.route.timeout.requestMs;
+      if (requestMs <= 0) return;
+      const at = call.startMs + requestMs;
+      if (at > performance.now()) { upstreamDeadlines.schedule(call, at); return; }
+    }
+    const err = headers ? new errors.HeadersTimeoutError() : new RequestTimeoutError();
+    if (exchange.responseStarted) {
+      exchange.abort(err);
       return;
     }
-    call.exchange.abort(err);
-    this.sink.problem(ctx, mapUpstreamError(err), null, false);
+    exchange.abort(err); // silent: the exchange ignores the error its own abort causes
+    this.upstreamFailed(ctx, err, false);
   }
-}
-
-/** The smaller of two limits where 0 means none. */
-function firstLimit(a: number, b: number): number {
-  if (a <= 0) return b;
-  if (b <= 0) return a;
-  return a < b ? a : b;
-}
-
-function onDeadline(d: UpstreamDispatcher, ctx: RequestContext): void {
-  d.deadline(ctx);
 }

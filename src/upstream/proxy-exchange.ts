@@ -15,8 +15,8 @@ import { deferWrite, type BatchedWrite } from '../response/write-batch.js';
 export interface ExchangeOwner {
   /** Upstream answered with response headers (for passive health). */
   upstreamResponded(ctx: RequestContext, status: number): void;
-  /** A response is about to stream (not the buffered fast path): arm the rest of the deadline. */
-  streamingStarted(ctx: RequestContext): void;
+  /** The request, body included, was written to the upstream: the headers limit starts. */
+  requestSent(ctx: RequestContext): void;
   /** The upstream failed before any response byte reached the client. */
   upstreamFailed(ctx: RequestContext, err: unknown, responseStarted: boolean): void;
   /** The client response is complete (or the client went away). */
@@ -88,6 +88,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
     return this.started;
   }
 
+  /** Whether the upstream's (final) response headers arrived. */
+  get headersReceived(): boolean {
+    return this.statusCode !== 0;
+  }
+
   /** Aborts the upstream request (client went away or the deadline passed). */
   abort(err: Error): void {
     if (this.done) return;
@@ -96,8 +101,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
   }
 
   onConnect(abort: (err?: Error) => void): void {
-    if (this.ctx.aborted) { abort(); return; }
+    // `done`: aborted (deadline) while still queued in the pool.
+    if (this.ctx.aborted || this.done) { abort(); return; }
     this.abortUpstream = abort;
+  }
+
+  onRequestSent(): void {
+    if (!this.done) this.owner.requestSent(this.ctx);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
@@ -134,7 +144,6 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
     // why: the head is written together with the first body chunk (one cork,
     // one send) rather than in a cork of its own.
     this.streaming = true;
-    this.owner.streamingStarted(this.ctx);
     return true;
   }
 

@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import type { TargetConfig, UpstreamConfig } from '../config/types.js';
+import { preciseConnector } from './precise-connector.js';
 
 /**
  * What a target sends requests through: an undici Pool for http upstreams,
@@ -69,7 +70,8 @@ export class Target<P extends TargetConnection = TargetConnection> {
       connections: upstream.connections,
       keepAliveTimeout: upstream.keepAliveTimeoutMs,
       pipelining: 1,
-      connect: { timeout: connectTimeoutMs },
+      // why: undici's connect timeout runs on its coarse fast timers (~1 s late).
+      connect: preciseConnector(connectTimeoutMs),
     }) as unknown as P;
   }
 

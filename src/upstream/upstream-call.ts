@@ -1,14 +1,22 @@
 import type { Readable } from 'node:stream';
+import type { RequestContext } from '../ingress/request-context.js';
 import type { CompiledRoute } from '../router/compiled-route.js';
+import type { DeadlineEntry } from './deadline-wheel.js';
 import type { Target } from './target.js';
 import type { UpstreamGroup } from './upstream-group.js';
 import type { ProxyExchange } from './proxy-exchange.js';
 
+/** Who handles a call's deadline (the dispatcher). */
+export interface DeadlineOwner {
+  deadline(call: UpstreamCall): void;
+}
+
 /**
  * The upstream half of one request: which group and target it went to, the
- * exchange streaming the response, and its whole-request deadline.
+ * exchange streaming the response, and its deadline (an entry of the
+ * worker's deadline wheel, see deadline-wheel.ts).
  */
-export class UpstreamCall {
+export class UpstreamCall implements DeadlineEntry {
   readonly route: CompiledRoute;
   readonly group: UpstreamGroup;
   target: Target | null = null;
@@ -19,10 +27,21 @@ export class UpstreamCall {
   readonly headers: string[];
   /** null (no body), a whole Buffer, or a stream (not retryable). */
   body: Buffer | Readable | null = null;
-  /** Deadline for the rest of a streamed response (set when streaming starts). */
-  timer: NodeJS.Timeout | null = null;
-  /** performance.now() at dispatch, for the remaining whole-request time. */
+  /** performance.now() at the first dispatch: the whole-request deadline counts from here. */
   startMs = 0;
+  /** performance.now() at the current attempt's dispatch (startMs for the first). */
+  attemptMs = 0;
+  /** True while inside pool.dispatch() (a request written synchronously is sent at attemptMs). */
+  dispatching = false;
+  /** Whether the scheduled deadline is the headers limit (else the whole-request one). */
+  headersDeadline = false;
+  /** The request this call belongs to and the dispatcher handling its deadline (set by start). */
+  ctx: RequestContext | null = null;
+  owner: DeadlineOwner | null = null;
+  /** Deadline wheel links (owned by the wheel). */
+  dlNext: DeadlineEntry | null = null;
+  dlPrev: DeadlineEntry | null = null;
+  dlTick = -1;
   attempts = 0;
   /** Key for `hash` balancing ('' for other balancers), kept for a retry. */
   hashKey = '';
@@ -34,5 +53,10 @@ export class UpstreamCall {
     this.group = group;
     this.path = path;
     this.headers = headers;
+  }
+
+  /** DeadlineEntry: the scheduled deadline passed. */
+  onDeadline(): void {
+    if (this.owner !== null) this.owner.deadline(this);
   }
 }
