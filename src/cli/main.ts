@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, ENV_VARS, loadConfig, resolveConfigPath } from '../config/index.js';
 import { compileRouter, explainMatch, formatExplain, formatRouteTable } from '../router/index.js';
-import { startCommand } from './start-command.js';
+import { DEMO_PORT_BASE_VAR } from '../demo/demo-services.js';
+import { ListenError } from '../process/listen-check.js';
+import { startCommand, StartError } from './start-command.js';
 
 const USAGE = `Usage: turnpike <command> [options]
 
 Commands:
-  start     --config F [--demo]     run the gateway (cluster primary + one worker per core)
+  start     --config F [--demo]     run the gateway (cluster primary + one worker per core);
+                                    --demo also runs the bundled demo services on 127.0.0.1:3001-3004
   validate  --config F              check a config file; exit 1 with file:line: path: message on error
   routes    --config F              print the compiled route table in precedence order
   explain   --config F METHOD PATH [-H name:value]... [--host H]
@@ -16,6 +19,8 @@ The config file defaults to $TURNPIKE_CONFIG, then config/gateway.yaml.
 
 Environment variables (override the file):
 ${ENV_VARS.map((v) => `  ${v.name.padEnd(26)} ${v.description}`).join('\n')}
+  ${DEMO_PORT_BASE_VAR.padEnd(26)} With --demo: first of the four demo service ports (default 3001); the
+  ${''.padEnd(26)} config's upstream targets on 127.0.0.1:3001-3004 move along.
 `;
 
 /**
@@ -47,7 +52,7 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'start':
-        return await startCommand(configPath, parsed.values.demo === true);
+        return await startCommand({ configPath, demo: parsed.values.demo === true });
       case 'validate': {
         const config = loadConfig(configPath);
         process.stdout.write(`${configPath}: OK (${config.routes.length} routes, ${Object.keys(config.upstreams).length} upstreams)\n`);
@@ -65,6 +70,10 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');
+      return 1;
+    }
+    if (err instanceof ListenError || err instanceof StartError) {
+      process.stderr.write(`turnpike: ${err.message}\n`);
       return 1;
     }
     process.stderr.write(`turnpike: ${(err as Error).stack ?? String(err)}\n`);

@@ -37,3 +37,4 @@ test('turnpike explain with a malformed header flag exits 2 with usage', async (
   assert.equal(r.code, 2);
   assert.match(r.stderr, /must look like name:value/);
 });
+
