@@ -8,8 +8,10 @@ import { startCommand, StartError } from './start-command.js';
 const USAGE = `Usage: turnpike <command> [options]
 
 Commands:
-  start     --config F [--demo]     run the gateway (cluster primary + one worker per core);
-                                    --demo also runs the bundled demo services on 127.0.0.1:3001-3004
+  start     --config F [--demo] [--exit-with-parent]
+                                    run the gateway (cluster primary + one worker per core);
+                                    --demo also runs the bundled demo services on 127.0.0.1:3001-3004;
+                                    --exit-with-parent drains and exits when the parent process exits
   validate  --config F              check a config file; exit 1 with file:line: path: message on error
   routes    --config F              print the compiled route table in precedence order
   explain   --config F METHOD PATH [-H name:value]... [--host H]
@@ -42,6 +44,7 @@ export async function runCli(argv: string[]): Promise<number> {
         header: { type: 'string', short: 'H', multiple: true },
         host: { type: 'string' },
         demo: { type: 'boolean', default: false },
+        'exit-with-parent': { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -52,7 +55,9 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'start':
-        return await startCommand({ configPath, demo: parsed.values.demo === true });
+        return await startCommand({
+          configPath, demo: parsed.values.demo === true, exitWithParent: parsed.values['exit-with-parent'] === true,
+        });
       case 'validate': {
         const config = loadConfig(configPath);
         process.stdout.write(`${configPath}: OK (${config.routes.length} routes, ${Object.keys(config.upstreams).length} upstreams)\n`);

@@ -9,6 +9,8 @@ export interface StartOptions {
   configPath: string;
   /** Run the bundled demo services in this process (`--demo`). */
   demo: boolean;
+  /** Drain and exit when the parent process exits (`--exit-with-parent`). */
+  exitWithParent: boolean;
 }
 
 /** An operator error found before anything started: printed as one line, exit 1. */
@@ -38,6 +40,7 @@ export async function startCommand(options: StartOptions): Promise<number> {
     loadConfig: (path) => (demoBase === null ? loadConfig(path) : rewriteDemoTargets(loadConfig(path), demoBase)),
     // A host-wide sysctl: operators who manage sysctls themselves turn this off.
     tcpMigrateReq: env.TURNPIKE_TCP_MIGRATE_REQ !== '0',
+    exitWithParent: options.exitWithParent,
     routesJson: (config) => ({
       routes: config.routes,
       table: formatRouteTable(compileRouter(config.routes)).split('\n'),

@@ -5,6 +5,7 @@ import { ClusterMetricsCollector, createPrimaryMetrics } from '../observability/
 import { createLogger, resolveLogLevel, type Logger } from '../observability/logger.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { assertCanListen, type ListenError } from './listen-check.js';
+import { watchParent } from './parent-watch.js';
 import { Supervisor } from './supervisor.js';
 import { enableTcpMigrateReq } from './tcp-migrate.js';
 
@@ -46,6 +47,12 @@ export interface RunPrimaryOptions {
    * listener and makes `runPrimary` reject with it.
    */
   beforeWorkers?: (config: GatewayConfig) => Promise<void>;
+  /**
+   * Drain and exit 0 (as on SIGTERM) when this process is re-parented, i.e.
+   * the process that started it exited (default false). For wrappers such as
+   * `npm start` whose SIGTERM never reaches the gateway.
+   */
+  exitWithParent?: boolean;
   /** Ends the process (default process.exit). */
   exit?: (code: number) => void;
 }
@@ -228,6 +235,13 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
     process.on('SIGINT', onStopSignal);
     process.on('SIGHUP', function onHup() {
       void reload();
+    });
+  }
+
+  if (options.exitWithParent === true) {
+    watchParent(function onParentGone(info) {
+      logger.warn(info, 'the parent process exited; shutting down');
+      void stop('parent exited');
     });
   }
 
