@@ -3,9 +3,11 @@ import { ConfigError, ENV_VARS, loadConfig, resolveConfigPath } from '../config/
 import { compileRouter, explainMatch, formatExplain, formatRouteTable } from '../router/index.js';
 import { DEMO_PORT_BASE_VAR } from '../demo/demo-services.js';
 import { ListenError } from '../process/listen-check.js';
+import { packageVersion } from './package-version.js';
 import { startCommand, StartError } from './start-command.js';
 
 const USAGE = `Usage: turnpike <command> [options]
+       turnpike --version | --help
 
 Commands:
   start     --config F [--demo] [--exit-with-parent]
@@ -34,6 +36,15 @@ export async function runCli(argv: string[]): Promise<number> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    const version = packageVersion();
+    if (version === null) {
+      process.stderr.write('turnpike: cannot find its package.json to read the version\n');
+      return 1;
+    }
+    process.stdout.write(`turnpike ${version}\n`);
+    return 0;
   }
   let parsed;
   try {
