@@ -1,11 +1,8 @@
 /**
  * `npm run loadtest`: runs the scenarios (closed and/or open loop, one or more
  * worker counts), prints a table, and writes JSON + Markdown (with SVG charts)
- * to results/.
- *
- *   node dist/loadtest/loadtest-cli.js [--scenario passthrough,params|all] [--mode closed,open]
- *     [--workers 1,2] [--duration 10] [--warmup 2] [--connections N] [--rates 2000,10000]
- *     [--pin auto|none] [--gateway-cpus 0] [--load-cpus 1] [--out results] [--name loadtest]
+ * to results/tmp/<UTC time>/, or to `--out DIR` (`--out results` updates the
+ * committed reports). Options: `npm run loadtest -- --help` (loadtest-options.ts).
  *
  * Pinning (--pin auto, the default on a box with ≥ 2 cores): the gateway gets
  * cores 0..n-2, and this generator and the upstream share the last core, so
@@ -17,9 +14,9 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ProcessSet } from '../native-bench/bench-procs.js';
 import { machineInfo } from '../native-bench/machine-info.js';
+import { loadtestUsage, parseLoadtestArgs, type LoadtestOptions } from './loadtest-options.js';
 import { formatProjections, projectScenario } from './projection.js';
 import { repoRoot } from './processes.js';
 import { writeReport } from './report/markdown-report.js';
@@ -58,25 +55,27 @@ export function choosePinning(pin: string, cores: number, maxWorkers: number, ga
 }
 
 async function main(set: ProcessSet): Promise<number> {
-  const { values } = parseArgs({
-    args: process.argv.slice(2), strict: true,
-    options: {
-      scenario: { type: 'string', default: 'all' }, mode: { type: 'string', default: 'closed,open' },
-      workers: { type: 'string' }, duration: { type: 'string', default: '10' }, warmup: { type: 'string', default: '2' },
-      connections: { type: 'string' }, rates: { type: 'string' }, pin: { type: 'string', default: 'auto' },
-      'gateway-cpus': { type: 'string' }, 'load-cpus': { type: 'string' },
-      out: { type: 'string', default: 'results' }, name: { type: 'string', default: 'loadtest' },
-    },
-  });
-  const scenarios = values.scenario === 'all' ? [...SCENARIOS] : list(values.scenario!).map(scenarioByName);
-  const modes = list(values.mode!) as LoadMode[];
+  let parsed;
+  try {
+    parsed = parseLoadtestArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`loadtest: ${(err as Error).message}\nRun \`npm run loadtest -- --help\` for the options.\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(loadtestUsage(SCENARIOS.map((s) => s.name)));
+    return 0;
+  }
+  const values: LoadtestOptions = parsed.options;
+  const scenarios = values.scenario === 'all' ? [...SCENARIOS] : list(values.scenario).map(scenarioByName);
+  const modes = list(values.mode) as LoadMode[];
   for (const m of modes) if (m !== 'closed' && m !== 'open') throw new Error(`--mode wants closed and/or open, got "${m}"`);
   const cores = os.availableParallelism();
   const workers = positiveInts('workers', values.workers ?? (cores >= 2 ? `1,${cores}` : '1'));
   const durationS = Number(values.duration);
   const warmupS = Number(values.warmup);
   if (!(durationS > 0) || !(warmupS >= 0)) throw new Error('--duration must be > 0 and --warmup >= 0 (seconds)');
-  const pinning = choosePinning(values.pin!, cores, Math.max(...workers), values['gateway-cpus'], values['load-cpus']);
+  const pinning = choosePinning(values.pin, cores, Math.max(...workers), values.gatewayCpus, values.loadCpus);
   const repo = repoRoot();
   // why: before pinning, so the report shows the machine's cores, not this process's affinity.
   const machine = await machineInfo(repo);
@@ -115,7 +114,7 @@ async function main(set: ProcessSet): Promise<number> {
     machine, pinning: pinning.note, runs, projections,
   };
   process.stdout.write('\n' + formatTerminalTable(runs) + '\n');
-  const written = writeReport(result, String(values.out), String(values.name));
+  const written = writeReport(result, values.out, values.name);
   process.stdout.write(`\n${formatProjections(projections)}\n\nwrote ${written.join(', ')}\n`);
   return 0;
 }

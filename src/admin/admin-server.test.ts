@@ -84,5 +84,9 @@ test('admin server rejects when its port is taken', async (t) => {
   await assert.rejects(startAdminServer({
     host: '127.0.0.1', port: first.port, logger: createLogger('silent'),
     readiness: () => ({ ready: true }), metrics: async () => '', routes: () => [],
-  }), /EADDRINUSE/);
+  }), (err: Error) => {
+    assert.equal(err.name, 'ListenError');
+    assert.equal(err.message, `cannot listen on 127.0.0.1:${first.port} (admin): address in use`);
+    return true;
+  });
 });

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import type { Logger } from '../observability/logger.js';
+import { ListenError } from '../process/listen-check.js';
 
 /** Content type of the Prometheus text exposition format. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -69,7 +70,9 @@ function collectDetails(details: Map<string, () => unknown> | undefined): Record
 
 /**
  * Starts the admin HTTP listener (health, readiness, metrics, routes) in the
- * primary. Resolves once bound; rejects if the address cannot be bound.
+ * primary. Resolves once bound; rejects with a {@link ListenError}
+ * (`cannot listen on 127.0.0.1:9901 (admin): address in use`) if the address
+ * cannot be bound.
  */
 export function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const handle = function handleAdmin(req: IncomingMessage, res: ServerResponse): void {
@@ -119,9 +122,10 @@ export function startAdminServer(options: AdminServerOptions): Promise<AdminServ
     }
   });
   return new Promise<AdminServer>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error): void => reject(new ListenError(options.host, options.port, 'admin', err));
+    server.once('error', failed);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       server.on('error', (err) => options.logger.error({ err: err.message }, 'admin server error'));
       const address = server.address() as AddressInfo;
       resolve({

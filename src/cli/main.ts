@@ -1,13 +1,20 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, ENV_VARS, loadConfig, resolveConfigPath } from '../config/index.js';
 import { compileRouter, explainMatch, formatExplain, formatRouteTable } from '../router/index.js';
-import { startCommand } from './start-command.js';
+import { DEMO_PORT_BASE_VAR } from '../demo/demo-services.js';
+import { ListenError } from '../process/listen-check.js';
+import { packageVersion } from './package-version.js';
+import { startCommand, StartError } from './start-command.js';
 import { formatChain, formatChains } from './policy-listing.js';
 
 const USAGE = `Usage: turnpike <command> [options]
+       turnpike --version | --help
 
 Commands:
-  start     --config F [--demo]     run the gateway (cluster primary + one worker per core)
+  start     --config F [--demo] [--exit-with-parent]
+                                    run the gateway (cluster primary + one worker per core);
+                                    --demo also runs the bundled demo services on 127.0.0.1:3001-3004;
+                                    --exit-with-parent drains and exits when the parent process exits
   validate  --config F              check a config file; exit 1 with file:line: path: message on error
   routes    --config F              print the compiled route table in precedence order, and each route's policy chain
   explain   --config F METHOD PATH [-H name:value]... [--host H]
@@ -17,6 +24,8 @@ The config file defaults to $TURNPIKE_CONFIG, then config/gateway.yaml.
 
 Environment variables (override the file):
 ${ENV_VARS.map((v) => `  ${v.name.padEnd(26)} ${v.description}`).join('\n')}
+  ${DEMO_PORT_BASE_VAR.padEnd(26)} With --demo: first of the four demo service ports (default 3001); the
+  ${''.padEnd(26)} config's upstream targets on 127.0.0.1:3001-3004 move along.
 `;
 
 /**
@@ -29,6 +38,15 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === '--version' || command === '-v') {
+    const version = packageVersion();
+    if (version === null) {
+      process.stderr.write('turnpike: cannot find its package.json to read the version\n');
+      return 1;
+    }
+    process.stdout.write(`turnpike ${version}\n`);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -38,6 +56,7 @@ export async function runCli(argv: string[]): Promise<number> {
         header: { type: 'string', short: 'H', multiple: true },
         host: { type: 'string' },
         demo: { type: 'boolean', default: false },
+        'exit-with-parent': { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -48,7 +67,9 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'start':
-        return await startCommand(configPath, parsed.values.demo === true);
+        return await startCommand({
+          configPath, demo: parsed.values.demo === true, exitWithParent: parsed.values['exit-with-parent'] === true,
+        });
       case 'validate': {
         const config = loadConfig(configPath);
         process.stdout.write(`${configPath}: OK (${config.routes.length} routes, ${Object.keys(config.upstreams).length} upstreams)\n`);
@@ -68,6 +89,10 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');
+      return 1;
+    }
+    if (err instanceof ListenError || err instanceof StartError) {
+      process.stderr.write(`turnpike: ${err.message}\n`);
       return 1;
     }
     process.stderr.write(`turnpike: ${(err as Error).stack ?? String(err)}\n`);

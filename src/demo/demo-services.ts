@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { GatewayConfig } from '../config/types.js';
+import { ListenError } from '../process/listen-check.js';
 
 /** One bundled demo service. */
 export interface DemoService {
@@ -49,20 +51,85 @@ function paymentsApp(req: IncomingMessage, res: ServerResponse): void {
   }));
 }
 
-/** The demo services `npm start` runs next to the gateway (see config/gateway.yaml). */
-export const DEMO_SERVICES: ReadonlyArray<{ name: string; port: number; app: (req: IncomingMessage, res: ServerResponse) => void }> = [
-  { name: 'users', port: 3001, app: usersApp },
-  { name: 'orders-v1', port: 3002, app: ordersApp('v1') },
-  { name: 'orders-v2', port: 3003, app: ordersApp('v2') },
-  { name: 'payments', port: 3004, app: paymentsApp },
+/** First port of the demo services (then +1, +2, +3), as config/gateway.yaml expects them. */
+export const DEFAULT_DEMO_PORT_BASE = 3001;
+
+/** The demo services `npm start` runs next to the gateway (see config/gateway.yaml), at base + `offset`. */
+export const DEMO_SERVICES: ReadonlyArray<{ name: string; offset: number; app: (req: IncomingMessage, res: ServerResponse) => void }> = [
+  { name: 'users', offset: 0, app: usersApp },
+  { name: 'orders-v1', offset: 1, app: ordersApp('v1') },
+  { name: 'orders-v2', offset: 2, app: ordersApp('v2') },
+  { name: 'payments', offset: 3, app: paymentsApp },
 ];
 
-/** Starts every demo service on 127.0.0.1 (port offset for tests). */
-export async function startDemoServices(portOffset = 0): Promise<DemoService[]> {
-  return Promise.all(DEMO_SERVICES.map((d) => new Promise<DemoService>((resolve, reject) => {
-    const server = createServer(d.app);
-    server.keepAliveTimeout = 65_000;
-    server.once('error', reject);
-    server.listen(d.port + portOffset, '127.0.0.1', () => resolve({ name: d.name, port: d.port + portOffset, server }));
+/**
+ * Starts every demo service on 127.0.0.1, at `base` (default 3001) and the
+ * next three ports. If one cannot listen, the others are closed and the
+ * promise rejects with a {@link ListenError} naming the service
+ * (`cannot listen on 127.0.0.1:3001 (demo users): address in use; ...`).
+ */
+export async function startDemoServices(base = DEFAULT_DEMO_PORT_BASE): Promise<DemoService[]> {
+  const settled = await Promise.allSettled(DEMO_SERVICES.map((d) => listenDemo(d.name, d.app, base + d.offset)));
+  const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure === undefined) return started;
+  await closeDemoServices(started);
+  throw failure.reason;
+}
+
+/** Closes demo services (and their open connections). */
+export async function closeDemoServices(services: DemoService[]): Promise<void> {
+  await Promise.all(services.map((s) => new Promise<void>((resolve) => {
+    s.server.close(() => resolve());
+    s.server.closeAllConnections();
   })));
+}
+
+function listenDemo(name: string, app: (req: IncomingMessage, res: ServerResponse) => void, port: number): Promise<DemoService> {
+  return new Promise<DemoService>((resolve, reject) => {
+    const server = createServer(app);
+    server.keepAliveTimeout = 65_000;
+    server.once('error', (err) => reject(new ListenError('127.0.0.1', port, `demo ${name}`, err, `move the demo services with ${DEMO_PORT_BASE_VAR}`)));
+    server.listen(port, '127.0.0.1', () => resolve({ name, port, server }));
+  });
+}
+
+/** The variable that moves the demo services. */
+export const DEMO_PORT_BASE_VAR = 'TURNPIKE_DEMO_PORT_BASE';
+
+/**
+ * Reads `TURNPIKE_DEMO_PORT_BASE` (the demo services' first port; unset or
+ * empty = 3001). Returns the base, or an error line for an invalid value.
+ */
+export function readDemoPortBase(env: NodeJS.ProcessEnv): { base: number } | { error: string } {
+  const raw = env[DEMO_PORT_BASE_VAR]?.trim();
+  if (raw === undefined || raw === '') return { base: DEFAULT_DEMO_PORT_BASE };
+  const max = 65535 - (DEMO_SERVICES.length - 1);
+  if (/^\d{1,5}$/.test(raw) && Number(raw) >= 1 && Number(raw) <= max) return { base: Number(raw) };
+  return { error: `${DEMO_PORT_BASE_VAR}: must be an integer 1-${max}, got ${JSON.stringify(raw)}` };
+}
+
+/**
+ * Points the upstream targets at the moved demo services, in place: every
+ * target `http://127.0.0.1:<3001-3004>` (or `localhost`) becomes the same
+ * service's port from `base`. Other targets are left alone; `base` 3001
+ * changes nothing.
+ */
+export function rewriteDemoTargets(config: GatewayConfig, base: number): GatewayConfig {
+  if (base === DEFAULT_DEMO_PORT_BASE) return config;
+  for (const upstream of Object.values(config.upstreams)) {
+    for (const target of upstream.targets) {
+      let url: URL;
+      try {
+        url = new URL(target.url);
+      } catch {
+        continue;
+      }
+      const offset = Number(url.port) - DEFAULT_DEMO_PORT_BASE;
+      if (!['127.0.0.1', 'localhost'].includes(url.hostname) || !(offset >= 0 && offset < DEMO_SERVICES.length)) continue;
+      url.port = String(base + offset);
+      target.url = url.origin;
+    }
+  }
+  return config;
 }

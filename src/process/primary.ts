@@ -4,6 +4,8 @@ import type { GatewayConfig } from '../config/types.js';
 import { ClusterMetricsCollector, createPrimaryMetrics } from '../observability/cluster-metrics.js';
 import { createLogger, resolveLogLevel, type Logger } from '../observability/logger.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { assertCanListen, type ListenError } from './listen-check.js';
+import { watchParent } from './parent-watch.js';
 import { Supervisor } from './supervisor.js';
 import { enableTcpMigrateReq } from './tcp-migrate.js';
 
@@ -39,6 +41,18 @@ export interface RunPrimaryOptions {
   tcpMigrateReq?: boolean;
   /** Install SIGTERM/SIGINT/SIGHUP handlers (default true). */
   handleSignals?: boolean;
+  /**
+   * Runs once the admin listener is up, before the first workers fork (the
+   * CLI starts its demo services here). A rejection closes the admin
+   * listener and makes `runPrimary` reject with it.
+   */
+  beforeWorkers?: (config: GatewayConfig) => Promise<void>;
+  /**
+   * Drain and exit 0 (as on SIGTERM) when this process is re-parented, i.e.
+   * the process that started it exited (default false). For wrappers such as
+   * `npm start` whose SIGTERM never reaches the gateway.
+   */
+  exitWithParent?: boolean;
   /** Ends the process (default process.exit). */
   exit?: (code: number) => void;
 }
@@ -68,13 +82,17 @@ export interface PrimaryHandle {
  *   the old one is drained only once every new worker listens. An invalid
  *   file or a generation that cannot listen leaves the old one serving.
  *
- * Throws if the initial config cannot be loaded or the admin port cannot be bound.
+ * Throws if the initial config cannot be loaded, a {@link ListenError} if
+ * another process already listens on the gateway port (checked before any
+ * worker forks: the workers' SO_REUSEPORT would otherwise share it silently)
+ * or the admin port cannot be bound, or whatever `beforeWorkers` throws.
  */
 export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHandle> {
   const env = options.env ?? process.env;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let config = options.loadConfig(options.configPath);
   const logger = createLogger(config.server.logLevel, { role: 'primary' }, env);
+  await assertCanListen(config.server.host, config.server.port, 'gateway');
 
   if (options.tcpMigrateReq !== false) {
     const status = enableTcpMigrateReq();
@@ -125,6 +143,14 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
     details: readinessDetails,
   });
   logger.info({ host: admin.host, port: admin.port }, 'admin listening');
+  if (options.beforeWorkers !== undefined) {
+    try {
+      await options.beforeWorkers(config);
+    } catch (err) {
+      await admin.close();
+      throw err;
+    }
+  }
 
   async function stop(reason: string, code = 0): Promise<void> {
     if (stopping) return;
@@ -159,6 +185,16 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
       metrics.configReloads.inc({ result: 'error' });
       logger.error({ reason: err instanceof Error ? err.message : String(err) }, 'config reload failed; keeping the running configuration');
       return false;
+    }
+    if (next.server.port !== config.server.port) {
+      // A new port is not ours yet: refuse one another process listens on.
+      try {
+        await assertCanListen(next.server.host, next.server.port, 'gateway');
+      } catch (err) {
+        metrics.configReloads.inc({ result: 'error' });
+        logger.error({ reason: (err as ListenError).message }, 'config reload failed; keeping the running configuration');
+        return false;
+      }
     }
     if (next.admin.host !== config.admin.host || next.admin.port !== config.admin.port) {
       logger.warn('the admin listener address changed; it takes effect on restart');
@@ -199,6 +235,13 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
     process.on('SIGINT', onStopSignal);
     process.on('SIGHUP', function onHup() {
       void reload();
+    });
+  }
+
+  if (options.exitWithParent === true) {
+    watchParent(function onParentGone(info) {
+      logger.warn(info, 'the parent process exited; shutting down');
+      void stop('parent exited');
     });
   }
 

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCliToEnd } from './fixtures/gateway-process.js';
 
@@ -36,4 +38,35 @@ test('turnpike explain with a malformed header flag exits 2 with usage', async (
   const r = await runCliToEnd(['explain', '--config', DEMO, 'GET', '/x', '-H', 'novalue']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /must look like name:value/);
+});
+
+/** The version in Turnpike's package.json, found above this file. */
+function ownVersion(): string {
+  for (let at = dirname(fileURLToPath(import.meta.url)); dirname(at) !== at; at = dirname(at)) {
+    const file = join(at, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'turnpike' && pkg.version !== undefined) return pkg.version;
+  }
+  throw new Error('package.json of turnpike not found');
+}
+
+test('turnpike --version and -v print the package version and exit 0', async () => {
+  for (const flag of ['--version', '-v']) {
+    const r = await runCliToEnd([flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `turnpike ${ownVersion()}\n`);
+    assert.equal(r.stderr, '');
+  }
+});
+
+test('turnpike --help prints the usage with the start options and exits 0; no command exits 2', async () => {
+  const r = await runCliToEnd(['--help']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Usage: turnpike <command> \[options\]\n\s+turnpike --version \| --help/);
+  assert.match(r.stdout, /--exit-with-parent/);
+  assert.match(r.stdout, /TURNPIKE_DEMO_PORT_BASE/);
+  const none = await runCliToEnd([]);
+  assert.equal(none.code, 2);
+  assert.match(none.stdout, /^Usage: turnpike/);
 });
