@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { RequestLookup } from '../router/types.js';
 import type { UpstreamCall } from '../upstream/upstream-call.js';
 import type { BufferedBody, StreamedBody } from './request-body.js';
+import type { Readable } from 'node:stream';
 import type { CompiledRoute } from '../router/compiled-route.js';
 import type { RouteChain } from '../policies/chain.js';
 import type { Consumer } from '../policies/consumer.js';
@@ -40,7 +41,7 @@ export class RequestContext implements RequestLookup {
   connection = '';
   /** Declared Content-Length: -1 when absent, -2 when invalid or repeated. */
   contentLength = -1;
-  /** Transfer-Encoding header value ('' when absent). */
+  /** Transfer-Encoding header value, repeated lines joined with ', ' ('' when absent). */
   transferEncoding = '';
   /** process.hrtime.bigint() is slow; performance.now() in ms is enough here. */
   startMs = 0;
@@ -63,6 +64,8 @@ export class RequestContext implements RequestLookup {
   responseHeaders: string[] | null = null;
   /** A policy phase is still deciding (asynchronously); the terminal waits for it. */
   gated = false;
+  /** The body the terminal starts with, parked until the current uWS read is parsed (deferred-start.ts). */
+  startBody: Buffer | Readable | null = null;
   /** How the request body is being read (null when the request has none). */
   bodyReader: BufferedBody | StreamedBody | null = null;
   /** Called when the client goes away (transcoding cancels its gRPC call). */
@@ -150,7 +153,10 @@ function collectHeader(name: string, value: string): void {
     case 10: if (name === 'connection' && ctx.connection === '') ctx.connection = value; break;
     case 12: if (name === 'x-request-id' && ctx.requestIdIn === '') ctx.requestIdIn = value; break;
     case 14: if (name === 'content-length') ctx.contentLength = ctx.contentLength === -1 ? parseContentLength(value) : -2; break;
-    case 17: if (name === 'transfer-encoding' && ctx.transferEncoding === '') ctx.transferEncoding = value; break;
+    // Repeated Transfer-Encoding lines form one list (RFC 9110 §5.3), so
+    // `chunked` + `identity` is `chunked, identity`, which the ingress refuses
+    // (uWS itself only looks at the first line).
+    case 17: if (name === 'transfer-encoding') ctx.transferEncoding = ctx.transferEncoding === '' ? value : ctx.transferEncoding + ', ' + value; break;
     default: break;
   }
 }

@@ -15,6 +15,7 @@ import type { Terminal } from '../terminals/terminal.js';
 import { AppendResult, BufferedBody, StreamedBody } from './request-body.js';
 import { readRequest, RequestContext } from './request-context.js';
 import type { ResponseSink } from './response-sink.js';
+import { deferStart, type DeferredStarter } from './deferred-start.js';
 import { normalisePeerAddress, TrustedProxies } from './trusted-proxies.js';
 import { RequestIdGenerator } from './request-id.js';
 
@@ -53,7 +54,7 @@ const EMPTY_BODY = Buffer.alloc(0);
  * writer → accounting. One instance per worker; `handle` is what uWS calls
  * for every request. A route without policies runs no phase at all.
  */
-export class RequestHandler implements ResponseSink {
+export class RequestHandler implements ResponseSink, DeferredStarter {
   draining = false;
   inflightCount = 0;
   /** performance.now() when the latest request started (drain waits for a quiet spell). */
@@ -87,7 +88,7 @@ export class RequestHandler implements ResponseSink {
     this.maxBacklog = config.server.maxBodyBacklogBytes;
     this.maxHeader = config.server.maxHeaderBytes;
     this.bufferBody = config.server.bufferBodyBytes;
-    this.writer = new ResponseWriter((ctx) => this.complete(ctx), (ctx) => this.closeAfter(ctx), this.onPolicyError);
+    this.writer = new ResponseWriter((ctx) => this.complete(ctx), bodyUnread, () => this.draining, this.onPolicyError);
     this.dispatcher = new UpstreamDispatcher(this, this.bufferBody, this.maxBody, this.observer);
     const proxy = new ProxyTerminal(config, groups, this.dispatcher, router.routes.map((r) => r.paramNames));
     const transcode = options.transcodeTerminal ? options.transcodeTerminal(this) : null;
@@ -228,6 +229,19 @@ export class RequestHandler implements ResponseSink {
       }
     }
     if (ctx.requestBody !== null) body = ctx.requestBody === EMPTY_BODY ? null : ctx.requestBody;
+    ctx.startBody = body;
+    deferStart(this, ctx);
+  }
+
+  /**
+   * DeferredStarter: starts the terminal once uWS has parsed the whole read
+   * the request came in (see deferred-start.ts: a pipelined request makes
+   * uWS drop the connection, and nothing may have gone upstream by then).
+   */
+  startDeferred(ctx: RequestContext): void {
+    const body = ctx.startBody;
+    ctx.startBody = null;
+    if (ctx.aborted || ctx.finished) { destroyStreamed(ctx); return; }
     this.terminals[ctx.routeIndex].start(ctx, body);
   }
 
@@ -255,7 +269,7 @@ export class RequestHandler implements ResponseSink {
 
   /** ResponseSink: close when draining or when the request body was not read to the end. */
   closeAfter(ctx: RequestContext): boolean {
-    return this.draining || bodyUnread(ctx);
+    return this.writer.closeAfter(ctx);
   }
 
   /** ResponseSink: accounts for a finished request (idempotent per request). */

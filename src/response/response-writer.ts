@@ -16,6 +16,7 @@ import type { ResponseHead, Verdict } from '../policies/types.js';
 import { isDroppedResponseHeader } from '../upstream/forward-headers.js';
 import { PROBLEM_CONTENT_TYPE, problemBody, writeProblem } from './problem.js';
 import { statusLine } from './status-lines.js';
+import { closeWithProblem } from '../ingress/closing-problem.js';
 
 /** Reports a policy that threw where no answer can change any more (logging). */
 export type PolicyErrorReporter = (name: string, err: unknown) => void;
@@ -130,14 +131,21 @@ function bodiless(ctx: RequestContext, status: number): boolean {
 export class ResponseWriter {
   /**
    * @param complete accounts for a finished request (the request handler's).
-   * @param closeAfter whether the connection must close after this response.
+   * @param bodyUnread whether the request declared a body that was not read to its end.
+   * @param draining whether the worker is draining (every response closes its connection).
    * @param onPolicyError where a responseHead policy's exception goes when it cannot change the answer.
    */
   constructor(
     private readonly complete: (ctx: RequestContext) => void,
-    private readonly closeAfter: (ctx: RequestContext) => boolean,
+    private readonly bodyUnread: (ctx: RequestContext) => boolean,
+    private readonly draining: () => boolean,
     private readonly onPolicyError: PolicyErrorReporter,
   ) {}
+
+  /** Whether the connection must close after this response: draining, or the body was not read to its end. */
+  closeAfter(ctx: RequestContext): boolean {
+    return this.draining() || this.bodyUnread(ctx);
+  }
 
   /** Answers with a verdict: a problem or a local response. */
   answer(ctx: RequestContext, verdict: Exclude<Verdict, undefined>, close: boolean): void {
@@ -145,12 +153,18 @@ export class ResponseWriter {
     else this.problem(ctx, verdict, null, close);
   }
 
-  /** Answers with problem+json unless the request was already answered or aborted. */
+  /**
+   * Answers with problem+json unless the request was already answered or
+   * aborted. When the connection must close (a framing error, a refused or
+   * unread body) nothing after this request may be read from it:
+   * closing-problem.ts answers and closes at once.
+   */
   problem(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean): void {
     if (ctx.finished || ctx.aborted) return;
     ctx.status = err.status;
+    if (close || this.bodyUnread(ctx)) return closeWithProblem(this.complete, ctx, err, allow);
     args.w = this; args.ctx = ctx; args.err = err; args.allow = allow;
-    args.close = close || this.closeAfter(ctx);
+    args.close = this.draining();
     ctx.res.cork(problemCorked);
     markFinished(ctx);
     this.complete(ctx);
