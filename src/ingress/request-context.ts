@@ -36,7 +36,7 @@ export class RequestContext implements RequestLookup {
   connection = '';
   /** Declared Content-Length: -1 when absent, -2 when invalid or repeated. */
   contentLength = -1;
-  /** Transfer-Encoding header value ('' when absent). */
+  /** Transfer-Encoding header value, repeated lines joined with ', ' ('' when absent). */
   transferEncoding = '';
   /** process.hrtime.bigint() is slow; performance.now() in ms is enough here. */
   startMs = 0;
@@ -111,7 +111,10 @@ function collectHeader(name: string, value: string): void {
     case 10: if (name === 'connection' && ctx.connection === '') ctx.connection = value; break;
     case 12: if (name === 'x-request-id' && ctx.requestIdIn === '') ctx.requestIdIn = value; break;
     case 14: if (name === 'content-length') ctx.contentLength = ctx.contentLength === -1 ? parseContentLength(value) : -2; break;
-    case 17: if (name === 'transfer-encoding' && ctx.transferEncoding === '') ctx.transferEncoding = value; break;
+    // Repeated Transfer-Encoding lines form one list (RFC 9110 §5.3), so
+    // `chunked` + `identity` is `chunked, identity`, which the ingress refuses
+    // (uWS itself only looks at the first line).
+    case 17: if (name === 'transfer-encoding') ctx.transferEncoding = ctx.transferEncoding === '' ? value : ctx.transferEncoding + ', ' + value; break;
     default: break;
   }
 }

@@ -11,6 +11,7 @@ import { UpstreamDispatcher, type UpstreamObserver } from '../upstream/dispatche
 import type { UpstreamGroup } from '../upstream/upstream-group.js';
 import { BufferedBody, StreamedBody } from './request-body.js';
 import { readRequest, RequestContext } from './request-context.js';
+import { closeWithProblem } from './closing-problem.js';
 import type { ResponseSink } from './response-sink.js';
 import { normalisePeerAddress, TrustedProxies } from './trusted-proxies.js';
 import { RequestIdGenerator } from './request-id.js';
@@ -228,8 +229,10 @@ export class RequestHandler implements ResponseSink {
   problem(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean): void {
     if (ctx.finished || ctx.aborted) return;
     ctx.status = err.status;
+    // Framing error or unread body: nothing after this request may be read.
+    if (close || bodyUnread(ctx)) return closeWithProblem(this, ctx, err, allow);
     problemArgs.ctx = ctx; problemArgs.err = err; problemArgs.allow = allow;
-    problemArgs.close = close || this.closeAfter(ctx);
+    problemArgs.close = this.draining;
     ctx.res.cork(writeProblemCorked);
     ctx.finished = true;
     this.complete(ctx);
@@ -237,9 +240,7 @@ export class RequestHandler implements ResponseSink {
 
   /** ResponseSink: close when draining or when the request body was not read to the end. */
   closeAfter(ctx: RequestContext): boolean {
-    if (this.draining) return true;
-    const body = ctx.call === null ? null : ctx.call.body;
-    return body instanceof StreamedBody && !body.complete;
+    return this.draining || bodyUnread(ctx);
   }
 
   /** ResponseSink: accounts for a finished request (idempotent per request). */
@@ -269,6 +270,12 @@ export class RequestHandler implements ResponseSink {
     if (this.inflightCount === 0) return Promise.resolve();
     return new Promise((resolve) => { this.onIdle = resolve; });
   }
+}
+
+/** Whether a streamed request body was not read to its end. */
+function bodyUnread(ctx: RequestContext): boolean {
+  const body = ctx.call === null ? null : ctx.call.body;
+  return body instanceof StreamedBody && !body.complete;
 }
 
 /** Whether the request declared a body (Content-Length > 0 or chunked). */

@@ -33,12 +33,22 @@ export function writeProblem(
   allow: string | null, close: boolean, head: boolean, extra: readonly string[] | null = null,
 ): void {
   const body = problemBody(err, instance, requestId);
+  writeProblemHead(res, err, requestId, allow, extra);
+  if (head) res.endWithoutBody(Buffer.byteLength(body), close);
+  else res.end(body, close);
+}
+
+/**
+ * Writes the status line and headers of a problem response (inside a cork);
+ * the caller ends it. `extra` as in {@link writeProblem}.
+ */
+export function writeProblemHead(
+  res: HttpResponse, err: GatewayError, requestId: string, allow: string | null, extra: readonly string[] | null,
+): void {
   res.writeStatus(statusLine(err.status));
   res.writeHeader('content-type', PROBLEM_CONTENT_TYPE);
   res.writeHeader('cache-control', 'no-store');
   if (requestId !== '') res.writeHeader('x-request-id', requestId);
   if (allow !== null) res.writeHeader('allow', allow);
   if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i], extra[i + 1]);
-  if (head) res.endWithoutBody(Buffer.byteLength(body), close);
-  else res.end(body, close);
 }
