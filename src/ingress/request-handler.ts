@@ -12,6 +12,7 @@ import type { UpstreamGroup } from '../upstream/upstream-group.js';
 import { BufferedBody, StreamedBody } from './request-body.js';
 import { readRequest, RequestContext } from './request-context.js';
 import { closeWithProblem } from './closing-problem.js';
+import { deferStart, type DeferredStarter } from './deferred-start.js';
 import type { ResponseSink } from './response-sink.js';
 import { normalisePeerAddress, TrustedProxies } from './trusted-proxies.js';
 import { RequestIdGenerator } from './request-id.js';
@@ -40,7 +41,7 @@ const ERR_BODY_SHORT = new GatewayError(ErrorCodes.BAD_REQUEST, 'Request body lo
  * dispatch → response → accounting. One instance per worker; `handle` is
  * what uWS calls for every request.
  */
-export class RequestHandler implements ResponseSink {
+export class RequestHandler implements ResponseSink, DeferredStarter {
   draining = false;
   inflightCount = 0;
   /** performance.now() when the latest request started (drain waits for a quiet spell). */
@@ -193,11 +194,23 @@ export class RequestHandler implements ResponseSink {
     this.startCall(ctx, call, hashKey);
   }
 
-  /** Dispatches now, or parks the call until an asynchronous policy decision opens the gate. */
+  /** Parks the call until the current read is parsed (deferred-start.ts) or a pending policy decision opens the gate. */
   private startCall(ctx: RequestContext, call: UpstreamCall, hashKey: string): void {
-    if (!ctx.gated) return this.dispatcher.start(ctx, call, hashKey);
     ctx.pendingCall = call;
     ctx.pendingHashKey = hashKey;
+    if (!ctx.gated) deferStart(this, ctx);
+  }
+
+  /** DeferredStarter: dispatches the call startCall parked, unless the request already ended. */
+  startDeferred(ctx: RequestContext): void {
+    const call = ctx.pendingCall;
+    ctx.pendingCall = null;
+    if (call === null) return;
+    if (ctx.aborted || ctx.finished) {
+      if (call.body instanceof StreamedBody) call.body.destroy();
+      return;
+    }
+    this.dispatcher.start(ctx, call, ctx.pendingHashKey);
   }
 
   /** An asynchronous access phase finished: answer its problem, or start the parked call. */
@@ -217,7 +230,7 @@ export class RequestHandler implements ResponseSink {
       return;
     }
     // A buffered body still arriving calls startCall itself when complete.
-    if (call !== null) this.dispatcher.start(ctx, call, ctx.pendingHashKey);
+    if (call !== null) { ctx.pendingCall = call; deferStart(this, ctx); }
     else if (ctx.resume !== null) {
       const resume = ctx.resume;
       ctx.resume = null;
@@ -229,7 +242,7 @@ export class RequestHandler implements ResponseSink {
   problem(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean): void {
     if (ctx.finished || ctx.aborted) return;
     ctx.status = err.status;
-    // Framing error or unread body: nothing after this request may be read.
+    // Framing error, refused or unread body: nothing after this request may be read.
     if (close || bodyUnread(ctx)) return closeWithProblem(this, ctx, err, allow);
     problemArgs.ctx = ctx; problemArgs.err = err; problemArgs.allow = allow;
     problemArgs.close = this.draining;

@@ -191,20 +191,22 @@ routes:
   // response is pending (HttpContext.h: "denying async pipelining"), before
   // the handler sees it; the earlier request gets onAborted. Proxied
   // requests are always pending when the next one is parsed.
-  test('pipelined proxied GETs (2 and 3 in one write): uWS closes the connection, nothing answered', async () => {
+  test('pipelined proxied GETs (2 and 3 in one write): uWS closes the connection, nothing answered or forwarded', async () => {
     for (const n of [2, 3]) {
       let raw = '';
       for (let i = 0; i < n; i++) raw += `GET /echo/p${i} HTTP/1.1\r\nHost: x\r\n\r\n`;
-      const { reply } = await send(raw);
+      const { reply, forwarded } = await send(raw);
       assert.equal(reply.text, '');
       assert.ok(reply.closed);
+      assert.deepEqual(forwarded, [], 'the aborted first request was never dispatched');
     }
   });
 
-  test('pipelined POST with a body, then GET: uWS closes the connection, nothing answered', async () => {
-    const { reply } = await send(post('Content-Length: 5\r\n', 'hello') + 'GET /echo/b HTTP/1.1\r\nHost: x\r\n\r\n');
+  test('pipelined POST with a body, then GET: uWS closes the connection, nothing answered or forwarded', async () => {
+    const { reply, forwarded } = await send(post('Content-Length: 5\r\n', 'hello') + 'GET /echo/b HTTP/1.1\r\nHost: x\r\n\r\n');
     assert.equal(reply.text, '');
     assert.ok(reply.closed);
+    assert.deepEqual(forwarded, [], 'the POST was never dispatched');
   });
 
   test('pipelined requests answered by the gateway itself come back in order before a proxied one', async () => {
