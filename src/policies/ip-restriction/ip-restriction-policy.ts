@@ -31,6 +31,9 @@ export function buildBlockList(entries: readonly string[] | undefined, where: st
   return list;
 }
 
+/** Most client addresses whose verdict an instance remembers. */
+const RECENT_MAX = 4096;
+
 /** An ip-restriction instance: synchronous access phase only. */
 export class IpRestrictionPolicy implements PolicyInstance {
   readonly name: string;
@@ -38,6 +41,8 @@ export class IpRestrictionPolicy implements PolicyInstance {
   private readonly deny: BlockList | null;
   private readonly refusal: GatewayError;
   private readonly hide: boolean;
+  /** Recent verdicts by client address (true = allowed); cleared when full. */
+  private readonly recent = new Map<string, boolean>();
 
   /**
    * @param policyName the spec's name (`office`, `orders#0`).
@@ -59,6 +64,20 @@ export class IpRestrictionPolicy implements PolicyInstance {
    */
   access(ctx: RequestContext): Verdict {
     const ip = ctx.clientIp;
+    // why: parsing an address into a SocketAddress and two BlockList checks
+    // cost ~1.5 µs; a client sends many requests, so a bounded map of recent
+    // verdicts answers almost every request with one lookup (~50 ns). Cleared
+    // whole when full, so rotating addresses cost memory only up to the bound.
+    const known = this.recent.get(ip);
+    if (known !== undefined) return known ? undefined : this.refuse(ctx);
+    const allowed = this.decide(ip);
+    if (this.recent.size >= RECENT_MAX) this.recent.clear();
+    this.recent.set(ip, allowed);
+    return allowed ? undefined : this.refuse(ctx);
+  }
+
+  /** The lists' verdict for one address (true = allowed). */
+  private decide(ip: string): boolean {
     let addr: SocketAddress;
     try {
       // why: parsing once into a SocketAddress and passing it to both lists
@@ -66,11 +85,10 @@ export class IpRestrictionPolicy implements PolicyInstance {
       // call); IPv4-mapped IPv6 (::ffff:10.1.2.3) matches IPv4 rules natively.
       addr = new SocketAddress({ address: ip, family: ip.indexOf(':') < 0 ? 'ipv4' : 'ipv6' });
     } catch {
-      return this.refuse(ctx);
+      return false;
     }
-    if (this.deny !== null && this.deny.check(addr)) return this.refuse(ctx);
-    if (this.allow !== null && !this.allow.check(addr)) return this.refuse(ctx);
-    return undefined;
+    if (this.deny !== null && this.deny.check(addr)) return false;
+    return this.allow === null || this.allow.check(addr);
   }
 
   private refuse(ctx: RequestContext): GatewayError {

@@ -192,3 +192,14 @@ test('parseIpRule accepts addresses and CIDRs of both families and says why anyt
   assert.equal(parseIpRule('fe80::1%eth0'), 'not a CIDR: zone ids (%eth0) are not supported');
   assert.equal(parseIpRule('fe80::%eth0/64'), 'not a CIDR: zone ids (%eth0) are not supported');
 });
+
+test('verdicts stay right past the recent-verdict cache bound and on repeats', () => {
+  const p = policy({ allow: ['10.0.0.0/8'], deny: ['10.9.0.0/16'] });
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 10_000; i++) {
+      const ip = `10.${i % 16}.${(i >> 4) & 255}.${i & 255}`;
+      assert.equal(verdict(p, ip), i % 16 === 9 ? '403 ip_forbidden' : 'pass', ip);
+    }
+    assert.equal(verdict(p, '192.0.2.1'), '403 ip_forbidden');
+  }
+});
