@@ -9,6 +9,7 @@
 import type { RequestContext } from '../../ingress/request-context.js';
 import type { PolicyFactory, PolicyInstance, PolicyProvider, PolicySpec, ResponseHead, Verdict } from '../types.js';
 import { HeaderEdits, type HeaderOpsConfig } from './header-edits.js';
+import { statelessProvider } from '../stateless-provider.js';
 import { checkHeaders, headersSchema } from './schema.js';
 
 /** A `headers` policy's config as written. */
@@ -47,32 +48,12 @@ export function headersInstance(spec: PolicySpec): PolicyInstance {
   return inst;
 }
 
-class HeadersProvider implements PolicyProvider {
-  private readonly byName = new Map<string, PolicyInstance>();
-
-  constructor(specs: readonly PolicySpec[]) {
-    for (const s of specs) this.byName.set(s.name, headersInstance(s));
-  }
-
-  instance(spec: PolicySpec): PolicyInstance {
-    return this.byName.get(spec.name) ?? headersInstance(spec);
-  }
-
-  status(): unknown {
-    return null;
-  }
-
-  async ready(): Promise<void> {}
-
-  async close(): Promise<void> {}
-}
-
 /** The `headers` policy kind (registered in ../registry.ts). */
 export const headersFactory: PolicyFactory = {
   name: 'headers',
   schema: headersSchema,
   check: checkHeaders,
   create(specs: readonly PolicySpec[]): PolicyProvider {
-    return new HeadersProvider(specs);
+    return statelessProvider(specs, headersInstance);
   },
 };
