@@ -6,7 +6,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { CompiledRoute, Router } from '../router/index.js';
 import type { RouteChain } from '../policies/chain.js';
 import { policyFailure, runAccess, runLog, runRequestBody } from '../policies/run-phases.js';
-import type { Verdict } from '../policies/types.js';
+import type { PhaseResult, Verdict } from '../policies/types.js';
 import { ResponseWriter } from '../response/response-writer.js';
 import { UpstreamDispatcher, type UpstreamObserver } from '../upstream/dispatcher.js';
 import type { UpstreamGroup } from '../upstream/upstream-group.js';
@@ -156,12 +156,7 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
     }
     if (chain !== null && chain.access !== null) {
       const v = runAccess(chain.access, ctx);
-      if (v !== undefined) {
-        if (!(v instanceof Promise)) return this.refuse(ctx, v);
-        ctx.gated = true;
-        v.then((r) => this.gateDone(ctx, r), (err: unknown) => this.gateDone(ctx, policyFailure('access', err)));
-        return;
-      }
+      if (v !== undefined) return this.verdict(ctx, v, 'access');
     }
     this.proceed(ctx);
   }
@@ -197,6 +192,13 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
     }
   }
 
+  /** A phase did not simply continue: answer its verdict now, or hold the request until its Promise settles. */
+  private verdict(ctx: RequestContext, v: Exclude<PhaseResult, undefined>, phase: string): void {
+    if (!(v instanceof Promise)) return this.refuse(ctx, v);
+    ctx.gated = true;
+    v.then((r) => this.gateDone(ctx, r), (err: unknown) => this.gateDone(ctx, policyFailure(phase, err)));
+  }
+
   /** An asynchronous phase finished: answer its verdict, or go on. */
   private gateDone(ctx: RequestContext, v: Verdict): void {
     ctx.gated = false;
@@ -221,12 +223,7 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
     if (chain !== null && chain.requestBody !== null && ctx.requestBody === null) {
       ctx.requestBody = body === null ? EMPTY_BODY : body as Buffer;
       const v = runRequestBody(chain.requestBody, ctx);
-      if (v !== undefined) {
-        if (!(v instanceof Promise)) return this.refuse(ctx, v);
-        ctx.gated = true;
-        v.then((r) => this.gateDone(ctx, r), (err: unknown) => this.gateDone(ctx, policyFailure('requestBody', err)));
-        return;
-      }
+      if (v !== undefined) return this.verdict(ctx, v, 'requestBody');
     }
     if (ctx.requestBody !== null) body = ctx.requestBody === EMPTY_BODY ? null : ctx.requestBody;
     ctx.startBody = body;
