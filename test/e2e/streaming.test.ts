@@ -55,9 +55,12 @@ function spawnFixture(file: string, args: string[], onLine?: (line: string) => v
   });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (l) => {
-      resolve({ child, port: JSON.parse(l).port });
-      if (onLine) lines.on('line', onLine);
+    let started = false;
+    // Other JSON lines (the worker's log lines) go to `onLine` too, which ignores them.
+    lines.on('line', (l) => {
+      if (started) { onLine?.(l); return; }
+      const port = (JSON.parse(l) as { port?: number }).port;
+      if (typeof port === 'number') { started = true; resolve({ child, port }); }
     });
     child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
   });
@@ -67,7 +70,8 @@ function spawnFixture(file: string, args: string[], onLine?: (line: string) => v
 class MemoryWatch {
   peakRss = 0; peakAb = 0; lastRss = 0;
   feed = (line: string): void => {
-    const m = JSON.parse(line) as { rss: number; ab: number };
+    const m = JSON.parse(line) as { rss?: number; ab: number };
+    if (m.rss === undefined) return;
     this.lastRss = m.rss;
     this.peakRss = Math.max(this.peakRss, m.rss);
     this.peakAb = Math.max(this.peakAb, m.ab);
