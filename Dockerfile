@@ -9,6 +9,10 @@ COPY test ./test
 COPY native-bench ./native-bench
 COPY loadtest ./loadtest
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev --ignore-scripts
+# The runtime user cannot write node_modules: write the recv-yield patched uWS
+# copy now (README, "uWebSockets.js binary patches"); on a build the patch does
+# not recognise this loads the official binary and writes nothing.
+RUN node --input-type=module -e "const m = await import('/app/dist/src/platform/uws-loader.js'); m.loadUws(); console.log(JSON.stringify(m.uwsLoadInfo()))"
 
 FROM node:24-trixie-slim
 ENV NODE_ENV=production TURNPIKE_CONFIG=/app/config/gateway.yaml

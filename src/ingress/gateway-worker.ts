@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { us_listen_socket } from 'uWebSockets.js';
 import type { GatewayConfig } from '../config/types.js';
 import { compileRouter } from '../router/index.js';
-import { loadUws } from '../platform/uws-loader.js';
+import { loadUws, uwsLoadInfo } from '../platform/uws-loader.js';
 import { createUpstreamGroup, type UpstreamGroup } from '../upstream/upstream-group.js';
 import type { Target } from '../upstream/target.js';
 import type { GatewayWorker, StartGatewayWorker } from './contract.js';
@@ -70,6 +70,11 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
     process.env.UWS_HTTP_MAX_HEADERS_SIZE = String(Math.max(config.server.maxHeaderBytes * 2, 16 * 1024));
   }
   const uws = loadUws();
+  const loadInfo = uwsLoadInfo();
+  if (loadInfo !== undefined && !loadInfo.recvYield) {
+    createLogger(config.server.logLevel, { role: 'worker' }).warn({ reason: loadInfo.recvYieldError },
+      'uWS read loop not patched: pause() may not stop a fast upload; server.maxBodyBacklog bounds what one request holds');
+  }
   const router = compileRouter(config.routes);
   const groups = new Map<string, UpstreamGroup>();
   // grpc upstreams: same balancing and health, GrpcChannels instead of undici pools (used by the transcoder).

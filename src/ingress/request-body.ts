@@ -55,14 +55,17 @@ const HIGH_WATER_MARK = 256 * 1024;
 
 /**
  * A request body streamed from uWS to undici with backpressure: when
- * undici's side is full, `push` returns false and the uWS socket is paused;
- * undici's next read resumes it.
+ * undici's side is full, `push` returns false and the uWS socket is paused
+ * (synchronously, inside the onData callback); undici's next read resumes it.
  *
- * Limitation (measured, see README "Streaming"): uWS's pause() is advisory.
- * uSockets keeps reading while each recv fills its whole 512 KiB buffer, so a
- * client that sends faster than the upstream drains (loopback, 32 MiB
- * autotuned receive buffers) can push tens to a few hundred MiB past a pause
- * before the read loop yields. Downloads are not affected.
+ * How far a pause holds depends on the uWS binary (measured, see README
+ * "Streaming"). With the recv-yield patch (src/platform/recv-yield-patch.ts,
+ * loaded by default on Linux x64) uSockets stops reading after the current
+ * 512 KiB recv, so a body holds at most HIGH_WATER_MARK plus one recv buffer
+ * whatever the client's speed. Without it, uSockets keeps reading while each
+ * recv fills its whole buffer, so a client faster than the worker can push
+ * hundreds of MiB past a pause, and server.maxBodyBacklog (checked by the
+ * request handler) is what bounds memory.
  */
 export class StreamedBody extends Readable {
   private readonly ctx: RequestContext;

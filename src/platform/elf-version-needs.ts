@@ -1,7 +1,7 @@
 /**
- * Minimal reader of the dynamic symbol versioning of an ELF64 little-endian
- * shared object: section headers, .dynsym, .dynstr, .gnu.version (versym) and
- * .gnu.version_r (verneed/vernaux). Every offset read from the file is bounds
+ * Minimal reader of the dynamic symbols and their versioning of an ELF64
+ * little-endian shared object: section headers, .dynsym, .dynstr, .gnu.version
+ * (versym) and .gnu.version_r (verneed/vernaux). Every offset read from the file is bounds
  * checked, so malformed input throws {@link ElfFormatError} instead of crashing.
  */
 
@@ -77,7 +77,7 @@ function u64(buf: Buffer, offset: number, what: string): number {
   return Number(v);
 }
 
-interface Section { type: number; offset: number; size: number; link: number; info: number; entsize: number }
+interface Section { type: number; addr: number; offset: number; size: number; link: number; info: number; entsize: number }
 
 function readSections(buf: Buffer): Section[] {
   check(buf, 0, 64, 'ELF header');
@@ -95,6 +95,7 @@ function readSections(buf: Buffer): Section[] {
     const o = shoff + i * SHDR_SIZE;
     sections.push({
       type: buf.readUInt32LE(o + 4),
+      addr: u64(buf, o + 16, 'sh_addr'),
       offset: u64(buf, o + 24, 'sh_offset'),
       size: u64(buf, o + 32, 'sh_size'),
       link: buf.readUInt32LE(o + 40),
@@ -146,12 +147,7 @@ function readNeeds(buf: Buffer, sec: Section, strtab: Section): VersionNeed[] {
   return needs;
 }
 
-/**
- * Lists the imported symbols of an ELF64 LE shared object with the version each
- * requires, and all version needs. Throws {@link ElfFormatError} on malformed input.
- */
-export function inspectGlibcNeeds(buf: Buffer): GlibcNeeds {
-  const sections = readSections(buf);
+function dynamicSymbols(buf: Buffer, sections: Section[]): { dynsym: Section; strtab: Section; count: number } {
   const dynsym = sections.find((s) => s.type === SHT_DYNSYM);
   if (!dynsym) throw new ElfFormatError('no .dynsym section (not a shared object?)');
   if (dynsym.entsize !== SYM_SIZE) throw new ElfFormatError(`unexpected .dynsym entry size ${dynsym.entsize}`);
@@ -159,7 +155,48 @@ export function inspectGlibcNeeds(buf: Buffer): GlibcNeeds {
   const strtab = sections[dynsym.link];
   if (!strtab || strtab.type !== SHT_STRTAB) throw new ElfFormatError('.dynsym does not link to a string table');
   check(buf, strtab.offset, strtab.size, '.dynstr');
-  const count = Math.floor(dynsym.size / SYM_SIZE);
+  return { dynsym, strtab, count: Math.floor(dynsym.size / SYM_SIZE) };
+}
+
+/** Where a symbol defined (exported) by the object lies in the file. */
+export interface DefinedSymbol {
+  /** File offset of the symbol's first byte. */
+  readonly fileOffset: number;
+  /** st_size: the function's length in bytes. */
+  readonly size: number;
+}
+
+/**
+ * Finds a symbol the object defines in .dynsym (e.g. an exported function)
+ * and maps it to its bytes in the file through its section. Null when absent;
+ * throws {@link ElfFormatError} on malformed input.
+ */
+export function findDefinedSymbol(buf: Buffer, name: string): DefinedSymbol | null {
+  const sections = readSections(buf);
+  const { dynsym, strtab, count } = dynamicSymbols(buf, sections);
+  for (let i = 1; i < count; i++) {
+    const o = dynsym.offset + i * SYM_SIZE;
+    const shndx = buf.readUInt16LE(o + 6);
+    // why: SHN_UNDEF (imports) and the reserved indexes (>= 0xff00) have no bytes in a section.
+    if (shndx === 0 || shndx >= 0xff00 || readString(buf, strtab, buf.readUInt32LE(o)) !== name) continue;
+    const sec = sections[shndx];
+    const value = u64(buf, o + 8, 'st_value');
+    const size = u64(buf, o + 16, 'st_size');
+    if (!sec || value < sec.addr || value + size > sec.addr + sec.size) throw new ElfFormatError(`symbol ${name} lies outside its section`);
+    const fileOffset = sec.offset + (value - sec.addr);
+    check(buf, fileOffset, size, `symbol ${name}`);
+    return { fileOffset, size };
+  }
+  return null;
+}
+
+/**
+ * Lists the imported symbols of an ELF64 LE shared object with the version each
+ * requires, and all version needs. Throws {@link ElfFormatError} on malformed input.
+ */
+export function inspectGlibcNeeds(buf: Buffer): GlibcNeeds {
+  const sections = readSections(buf);
+  const { dynsym, strtab, count } = dynamicSymbols(buf, sections);
   const versym = sections.find((s) => s.type === SHT_GNU_VERSYM);
   if (versym) check(buf, versym.offset, count * 2, '.gnu.version');
   const verneed = sections.find((s) => s.type === SHT_GNU_VERNEED);

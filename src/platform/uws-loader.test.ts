@@ -38,7 +38,7 @@ async function child(opts: object, env: Record<string, string> = {}): Promise<Ch
 function cacheFiles(dir: string): { node: string; sidecar: string } {
   const names = readdirSync(dir).sort();
   assert.equal(names.length, 2, `exactly a binary and its sidecar, no temp files: ${names.join(', ')}`);
-  assert.match(names[0], /^uws_linux_\w+_\d+\.[0-9a-f]{16}\.glibc-compat\.node$/);
+  assert.match(names[0], /^uws_linux_\w+_\d+\.[0-9a-f]{16}\.glibc-compat(\.recv-yield)?\.node$/);
   return { node: join(dir, names[0]), sidecar: join(dir, names[1]) };
 }
 

@@ -1,21 +1,23 @@
 /**
- * Loads the native uWebSockets.js addon, falling back on glibc < 2.38 hosts
- * (Debian 12) to a cached copy patched by {@link patchForOldGlibc}.
+ * Loads the native uWebSockets.js addon: on Linux x64 a cached copy whose
+ * read loop yields after every recv (recv-yield-patch.ts, so that
+ * `HttpResponse.pause()` bounds what an upload can push into the worker), and
+ * on glibc < 2.38 hosts (Debian 12) a copy also patched by
+ * {@link patchForOldGlibc}; otherwise the official binary.
  *
  * Every module of the gateway must get uWS through {@link loadUws}, never by
  * `import 'uWebSockets.js'`: the package's own entry loads the official binary
  * and fails on such hosts.
  */
 
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync,
-} from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Uws from 'uWebSockets.js';
-import { patchForOldGlibc, verifyPatched } from './elf-glibc-compat.js';
+import { inspectGlibcNeeds, isGlibcNewerThan, parseGlibcVersion, type patchForOldGlibc } from './elf-glibc-compat.js';
+import { CacheWriteError, ensurePatchedCopy } from './patched-copy.js';
+import { findRecvYieldSite } from './recv-yield-patch.js';
 
 /** The uWebSockets.js module type, as its typings declare it. */
 export type UwsModule = typeof Uws;
@@ -28,17 +30,25 @@ export interface UwsLoadOptions {
   readonly forceCompat?: boolean;
   /** Directory of the installed uWebSockets.js package. Default: resolved from this module. */
   readonly packageDir?: string;
+  /**
+   * Load a copy whose uSockets read loop yields after every recv (recv-yield-patch.ts).
+   * Default: on, unless env `TURNPIKE_UWS_RECV_YIELD=0`. Ignored where the build is not recognised.
+   */
+  readonly recvYield?: boolean;
 }
 
 /** Which binary {@link loadUws} loaded, for startup logs. */
 export interface UwsLoadInfo {
-  /** `official`: the package's own binary; `glibc-compat`: the patched copy. */
+  /**
+   * `official`: the package's own glibc needs (the binary may still carry the
+   * recv-yield patch, see `recvYield`); `glibc-compat`: also patched for an older glibc.
+   */
   readonly mode: 'official' | 'glibc-compat';
   /** The .node file actually loaded. */
   readonly binaryPath: string;
   /** The package's binary it came from. */
   readonly sourcePath: string;
-  /** For `glibc-compat`: whether a verified cached copy was reused; null for `official`. */
+  /** For a patched copy: whether a verified cached copy was reused; null when the package's binary was loaded. */
   readonly cacheHit: boolean | null;
   /** `process.versions.modules`. */
   readonly abi: string;
@@ -46,9 +56,11 @@ export interface UwsLoadInfo {
   readonly glibcRuntime: string | null;
   /** Why the official binary was not used, when it was not. */
   readonly officialError: string | null;
+  /** Whether the loaded binary's read loop yields after every recv, so `pause()` holds within 512 KiB. */
+  readonly recvYield: boolean;
+  /** Why `recvYield` is false (disabled, build not recognised, cache not writable), else null. */
+  readonly recvYieldError: string | null;
 }
-
-interface Sidecar { sourceSha256: string; patchedSha256: string; source: string; createdAt: string }
 
 const GLIBC_VERSION_ERROR = /version `GLIBC_[0-9.]+' not found/;
 const FIX = 'Fix: run on a Linux distribution with glibc 2.38 or newer (e.g. Debian 13, Ubuntu 24.04) or use the project\'s Docker image.';
@@ -121,98 +133,20 @@ function defaultCacheDir(packageDir: string): string {
   return join(dirname(packageDir), '.cache', 'turnpike-uws');
 }
 
-function sha256(buf: Buffer): string {
-  return createHash('sha256').update(buf).digest('hex');
-}
-
-/** Writes via a pid-unique temp file, fsync and rename, so racing workers never see a partial file. */
-function writeFileAtomic(file: string, data: Buffer | string): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o644);
-  try {
-    writeFileSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-function readTrustedCopy(target: string, sidecarPath: string, sourceSha: string, maxGlibc: string): boolean {
-  try {
-    const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as Partial<Sidecar>;
-    if (sidecar.sourceSha256 !== sourceSha) return false;
-    const cached = readFileSync(target);
-    if (sha256(cached) !== sidecar.patchedSha256) return false;
-    verifyPatched(cached, { maxGlibc });
-    return true;
-  } catch {
-    return false; // missing, unreadable or invalid: regenerate
-  }
-}
-
-/** Returns the path of a verified patched copy of `sourcePath` in `cacheDir`, creating it when needed. */
-function ensureCompatCopy(sourcePath: string, cacheDir: string, maxGlibc: string): { path: string; cacheHit: boolean } {
-  const source = readFileSync(sourcePath);
-  const sourceSha = sha256(source);
-  const target = join(cacheDir, `${basename(sourcePath, '.node')}.${sourceSha.slice(0, 16)}.glibc-compat.node`);
-  const sidecarPath = `${target}.json`;
-  if (readTrustedCopy(target, sidecarPath, sourceSha, maxGlibc)) return { path: target, cacheHit: true };
-  const patched = patchForOldGlibc(source, { maxGlibc }).buffer;
-  verifyPatched(patched, { maxGlibc });
-  try {
-    mkdirSync(cacheDir, { recursive: true });
-    // why: binary first, sidecar second; a reader racing in between sees a hash mismatch and rewrites identical bytes.
-    writeFileAtomic(target, patched);
-    const sidecar: Sidecar = {
-      sourceSha256: sourceSha, patchedSha256: sha256(patched), source: sourcePath, createdAt: new Date().toISOString(),
-    };
-    writeFileAtomic(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`);
-  } catch (err) {
-    throw platformError(`cannot write the patched binary to ${cacheDir} (set TURNPIKE_UWS_CACHE_DIR to a writable directory)`, err);
-  }
-  return { path: target, cacheHit: false };
-}
-
-function loadCompat(sourcePath: string, cacheDir: string, officialError: string | null): { module: UwsModule; info: UwsLoadInfo } {
-  const glibc = glibcRuntimeVersion();
-  if (process.platform !== 'linux' || glibc === null) {
-    throw platformError('the glibc compatibility copy only applies to glibc-based Linux');
-  }
-  let copy: { path: string; cacheHit: boolean };
-  try {
-    copy = ensureCompatCopy(sourcePath, cacheDir, glibc);
-  } catch (err) {
-    if (err instanceof UwsLoadError) throw err;
-    throw platformError(`the official binary needs a newer glibc and could not be patched for glibc ${glibc}`, err);
-  }
-  let module: UwsModule;
-  try {
-    module = nativeRequire(copy.path) as UwsModule;
-  } catch (err) {
-    throw platformError(`the glibc-compatible copy ${copy.path} failed to load`, err);
-  }
-  const info: UwsLoadInfo = {
-    mode: 'glibc-compat', binaryPath: copy.path, sourcePath, cacheHit: copy.cacheHit,
-    abi: process.versions.modules, glibcRuntime: glibc, officialError,
-  };
-  return { module, info };
-}
-
 /**
  * Returns the uWebSockets.js native module, loaded once per process (later
  * calls return the same object and ignore their options).
  *
- * Tries the package's official `uws_<platform>_<arch>_<abi>.node`; if the
- * dynamic loader rejects it for a missing GLIBC version, loads a patched copy
- * kept in the cache directory (created atomically once, verified by sha256 and
- * by re-parsing before every use). Any other failure throws an Error naming
- * the platform and the fix.
+ * Where the recv-yield patch applies (Linux x64 builds it recognises, unless
+ * disabled), loads a copy carrying it, plus the glibc patch when the host's
+ * glibc is older than the binary needs; if that copy cannot be written to the
+ * cache, falls back to the official binary (`recvYield` false, reason in
+ * `recvYieldError`). Otherwise tries the package's official
+ * `uws_<platform>_<arch>_<abi>.node`; if the dynamic loader rejects it for a
+ * missing GLIBC version, loads a glibc-patched copy. Copies are kept in the
+ * cache directory (created atomically once, verified by sha256 and by
+ * re-parsing before every use). Any other failure throws an Error naming the
+ * platform and the fix.
  *
  * The .node is loaded directly, not through the package's `uws.js`, so the
  * JS-only `DeclarativeResponse` helper that file adds is absent (unused here).
@@ -227,8 +161,31 @@ export function loadUws(options: UwsLoadOptions = {}): UwsModule {
   }
   const envDir = process.env.TURNPIKE_UWS_CACHE_DIR;
   const cacheDir = resolve(options.cacheDir ?? (envDir ? envDir : defaultCacheDir(packageDir)));
+  const wantYield = options.recvYield ?? process.env.TURNPIKE_UWS_RECV_YIELD !== '0';
+  let yieldError: string | null = wantYield ? null : 'disabled (TURNPIKE_UWS_RECV_YIELD=0)';
+  let source: Buffer | null = null;
+  if (wantYield) {
+    source = readFileSync(sourcePath);
+    try {
+      findRecvYieldSite(source);
+    } catch (err) {
+      yieldError = `build not recognised: ${(err as Error).message}`;
+    }
+  }
+  if (source !== null && yieldError === null) {
+    // why: decided before any dlopen, since an addon, once loaded, stays loaded.
+    const glibcError = options.forceCompat ? null : missingGlibc(source);
+    const compat = options.forceCompat === true || glibcError !== null;
+    try {
+      loaded = loadPatched(sourcePath, source, cacheDir, compat, true, glibcError);
+      return loaded.module;
+    } catch (err) {
+      if (compat || !(err instanceof CacheWriteError)) throw err;
+      yieldError = `${err.message}: ${(err.cause as Error | undefined)?.message ?? ''}`;
+    }
+  }
   if (options.forceCompat) {
-    loaded = loadCompat(sourcePath, cacheDir, null);
+    loaded = loadPatched(sourcePath, source ?? readFileSync(sourcePath), cacheDir, true, false, null, yieldError);
     return loaded.module;
   }
   try {
@@ -237,14 +194,64 @@ export function loadUws(options: UwsLoadOptions = {}): UwsModule {
       module,
       info: {
         mode: 'official', binaryPath: sourcePath, sourcePath, cacheHit: null,
-        abi, glibcRuntime: glibcRuntimeVersion(), officialError: null,
+        abi, glibcRuntime: glibcRuntimeVersion(), officialError: null, recvYield: false, recvYieldError: yieldError,
       },
     };
   } catch (err) {
     if (process.platform !== 'linux' || !isGlibcVersionError(err)) throw platformError(`${basename(sourcePath)} failed to load`, err);
-    loaded = loadCompat(sourcePath, cacheDir, (err as Error).message);
+    loaded = loadPatched(sourcePath, source ?? readFileSync(sourcePath), cacheDir, true, false, (err as Error).message, yieldError);
   }
   return loaded.module;
+}
+
+/**
+ * The dynamic loader's message for the newest glibc version `source` needs
+ * (non-weak) beyond the host's, or null when the host's glibc suffices or is
+ * unknown (then loading reports the problem itself).
+ */
+function missingGlibc(source: Buffer): string | null {
+  const host = glibcRuntimeVersion();
+  const hostParts = host === null ? null : parseGlibcVersion(host);
+  if (hostParts === null) return null;
+  const needs = inspectGlibcNeeds(source).needs.filter((n) => !n.weak && isGlibcNewerThan(n.version, hostParts));
+  if (needs.length === 0) return null;
+  return `${needs[0].file}: version \`${needs[0].version}' not found (host glibc ${host}, found by inspecting the binary's version needs)`;
+}
+
+/**
+ * Loads a cached patched copy: glibc-patched when `compat`, recv-yield-patched
+ * when `recvYield`. `officialError` says why the official binary was not used.
+ */
+function loadPatched(
+  sourcePath: string, source: Buffer, cacheDir: string, compat: boolean, recvYield: boolean,
+  officialError: string | null, recvYieldError: string | null = null,
+): { module: UwsModule; info: UwsLoadInfo } {
+  const glibc = glibcRuntimeVersion();
+  if (compat && (process.platform !== 'linux' || glibc === null)) {
+    throw platformError('the glibc compatibility copy only applies to glibc-based Linux');
+  }
+  let copy: { path: string; cacheHit: boolean };
+  try {
+    copy = ensurePatchedCopy(sourcePath, source, cacheDir, { maxGlibc: compat ? glibc : null, recvYield });
+  } catch (err) {
+    if (err instanceof CacheWriteError) {
+      if (!compat) throw err;
+      throw platformError(`cannot write the patched binary to ${cacheDir} (set TURNPIKE_UWS_CACHE_DIR to a writable directory)`, err.cause);
+    }
+    throw platformError(compat ? `the official binary needs a newer glibc and could not be patched for glibc ${glibc}`
+      : 'the binary could not be patched', err);
+  }
+  let module: UwsModule;
+  try {
+    module = nativeRequire(copy.path) as UwsModule;
+  } catch (err) {
+    throw platformError(`the patched copy ${copy.path} failed to load`, err);
+  }
+  const info: UwsLoadInfo = {
+    mode: compat ? 'glibc-compat' : 'official', binaryPath: copy.path, sourcePath, cacheHit: copy.cacheHit,
+    abi: process.versions.modules, glibcRuntime: glibc, officialError, recvYield, recvYieldError,
+  };
+  return { module, info };
 }
 
 /** How uWS was loaded by {@link loadUws}, or undefined before the first successful load. */
