@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, SocketAddress } from 'node:net';
 
 /**
  * The set of peers whose X-Forwarded-For is believed. Built once from the
@@ -64,5 +64,26 @@ export function normalisePeerAddress(text: string): string {
     }
   }
   if (text.startsWith('::ffff:') && text.indexOf('.') > 0) return text.slice(7);
+  // uWS spells IPv6 peers in full (`0000:…:0001`); upstreams (X-Forwarded-For),
+  // logs and policies get the canonical short form (`::1`).
+  if (text.length === 39 && text.charCodeAt(4) === 58 /* : */) return compactIpv6(text);
   return text;
 }
+
+/** The canonical (RFC 5952) form of a full-length IPv6 address; the text itself if it does not parse. */
+function compactIpv6(text: string): string {
+  // why: a small memo; a client's requests repeat its address, and the
+  // SocketAddress round trip costs about a microsecond.
+  const hit = compacted.get(text);
+  if (hit !== undefined) return hit;
+  let out = text;
+  try {
+    out = new SocketAddress({ address: text, family: 'ipv6' }).address;
+  } catch {
+    // Keep uWS's text.
+  }
+  if (compacted.size >= 4096) compacted.clear();
+  compacted.set(text, out);
+  return out;
+}
+const compacted = new Map<string, string>();
