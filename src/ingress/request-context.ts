@@ -70,6 +70,12 @@ export class RequestContext implements RequestLookup {
   bodyReader: BufferedBody | StreamedBody | null = null;
   /** Called when the client goes away (transcoding cancels its gRPC call). */
   abortHook: (() => void) | null = null;
+  /**
+   * Set when a CORS preflight was routed by its Access-Control-Request-Method
+   * because no route allows OPTIONS on the path: the Allow header of the 405
+   * it gets unless a policy answers it (null otherwise).
+   */
+  preflightAllow: string | null = null;
   /** The matched route (null until matched). */
   route: CompiledRoute | null = null;
   /** The matched route's policy chain (null when the route has none). */

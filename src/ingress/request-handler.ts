@@ -127,9 +127,28 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
     const match = this.router.match(ctx.method, ctx.rawHost, ctx.path, ctx, ctx.params);
     // why: uWS frames and discards a body no onData reads, so these can keep the connection.
     if (match === null) return this.problem(ctx, ERR_NOT_FOUND, null, false);
-    if (match.kind === 'method-not-allowed') return this.problem(ctx, ERR_METHOD, match.allowHeader, false);
+    if (match.kind === 'method-not-allowed') {
+      const pre = this.preflightRoute(ctx);
+      if (pre === null) return this.problem(ctx, ERR_METHOD, match.allowHeader, false);
+      ctx.preflightAllow = match.allowHeader;
+      return this.begin(ctx, pre);
+    }
     if (match.kind === 'bad-path') return this.problem(ctx, ERR_BAD_PATH, null, false);
     this.begin(ctx, match);
+  }
+
+  /**
+   * A CORS preflight (OPTIONS with Access-Control-Request-Method) on a path
+   * whose routes do not list OPTIONS: the route the announced method would
+   * match, when it has policies (its cors policy answers the preflight; if
+   * none does, the request still gets the 405). Null otherwise.
+   */
+  private preflightRoute(ctx: RequestContext): CompiledRoute | null {
+    if (ctx.method !== 'OPTIONS' || this.chains === null) return null;
+    const wanted = ctx.header('access-control-request-method');
+    if (wanted === '' || wanted === 'OPTIONS') return null;
+    const m = this.router.match(wanted, ctx.rawHost, ctx.path, ctx, ctx.params);
+    return m !== null && m.kind === 'route' && this.chains[m.index] !== null ? m : null;
   }
 
   /** A matched route: start reading the body (uWS wants it now), then run the access phase. */
@@ -213,6 +232,8 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
    */
   private proceed(ctx: RequestContext): void {
     if (ctx.gated || ctx.finished || ctx.aborted) return;
+    // A preflight routed by its announced method that no policy answered: the route does not allow OPTIONS.
+    if (ctx.preflightAllow !== null) return this.problem(ctx, ERR_METHOD, ctx.preflightAllow, false);
     const reader = ctx.bodyReader;
     let body: Buffer | Readable | null = null;
     if (reader instanceof BufferedBody) {

@@ -57,6 +57,8 @@ policies:
   tight: { rate-limit: { key: "header:x-client", limit: 1, window: 1m, burst: 1 } }
 routes:
   - { name: web, match: { path: /web/* }, upstream: echo, policies: [ web-cors ] }
+  - { name: strict, match: { path: /strict/*, methods: [ GET, PUT ] }, upstream: echo, policies: [ web-cors ] }
+  - { name: bare, match: { path: /bare/*, methods: [ GET ] }, upstream: echo }
   - { name: open, match: { path: /open/* }, upstream: echo, policies: [ open-cors ] }
   - { name: limited, match: { path: /limited/* }, upstream: echo, policies: [ tight, web-cors ] }
   - { name: dead, match: { path: /dead/* }, upstream: dead, policies: [ web-cors ] }
@@ -96,6 +98,24 @@ routes:
       assert.deepEqual(corsHeaders(res.headers), {}, JSON.stringify(h));
     }
     assert.equal(echo.seen.length, before);
+  });
+
+  test('a route whose methods leave out OPTIONS: its cors policy answers the preflight; a plain OPTIONS is still 405', async () => {
+    const before = echo.seen.length;
+    const pre = await nodeRequest(gw.port, '/strict/items', preflightHeaders(APP, 'PUT', 'content-type'), 'OPTIONS');
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers['access-control-allow-origin'], APP);
+    const plain = await nodeRequest(gw.port, '/strict/items', { origin: APP }, 'OPTIONS');
+    assert.equal(plain.status, 405);
+    assert.equal(plain.headers.allow, 'GET, HEAD, PUT');
+    // A preflight for a method the route does not allow: no route to ask, 405.
+    const wrong = await nodeRequest(gw.port, '/strict/items', preflightHeaders(APP, 'DELETE', 'content-type'), 'OPTIONS');
+    assert.equal(wrong.status, 405);
+    // A route without policies: the preflight is an ordinary 405.
+    const bare = await nodeRequest(gw.port, '/bare/x', preflightHeaders(APP, 'GET', 'content-type'), 'OPTIONS');
+    assert.equal(bare.status, 405);
+    assert.equal(bare.headers['access-control-allow-origin'], undefined);
+    assert.equal(echo.seen.length, before, 'nothing reached the upstream');
   });
 
   test('an OPTIONS without Access-Control-Request-Method is not a preflight: it goes upstream', async () => {
