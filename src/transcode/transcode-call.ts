@@ -9,6 +9,8 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { CompiledRoute } from '../router/index.js';
 import { markFinished, ownHead, writeHead, type ResponseWriter } from '../response/response-writer.js';
+import { runResponseBody, runResponseHead } from '../policies/run-phases.js';
+import type { BufferedResponse, Verdict } from '../policies/types.js';
 import type { Target } from '../upstream/target.js';
 import type { GrpcChannel, GrpcResult, GrpcStatus } from './grpc-client/index.js';
 import { hashKeyOf, mayRetryElsewhere, reportGrpcOutcome } from './grpc-upstream.js';
@@ -21,6 +23,10 @@ export interface TranscodeSink {
   complete(ctx: RequestContext): void;
   /** The response writer (heads go through it, with the route's responseHead policies). */
   readonly writer: ResponseWriter;
+  /** Answers with a response policy's verdict instead of the transcoded answer. */
+  answer(ctx: RequestContext, verdict: Exclude<Verdict, undefined>, close: boolean): void;
+  /** A response policy threw where the answer can no longer change. */
+  policyError(name: string, err: unknown): void;
 }
 
 function typeName(t: { fullName: string }): string {
@@ -146,11 +152,38 @@ export class TranscodeCall {
     const text = await this.decode(r.response ?? new Uint8Array(0));
     if (ctx.aborted || ctx.finished) return;
     const meta = responseMetadata(entry, r.headers, r.trailers);
+    const chain = ctx.chain;
+    if (chain !== null && (chain.responseHead !== null || chain.responseBody !== null)) return this.answerThroughPolicies(text, meta);
     ctx.res.cork(() => {
       this.writeHead('application/json', meta);
       ctx.res.end(text);
     });
     this.finish(200);
+  }
+
+  /**
+   * A unary answer on a route with response policies: responseHead may edit
+   * or replace it, responseBody sees (and may change) the whole JSON body.
+   */
+  private async answerThroughPolicies(text: string, meta: Record<string, string>): Promise<void> {
+    const ctx = this.ctx;
+    const chain = ctx.chain!;
+    const own = ['content-type', 'application/json'];
+    for (const [k, v] of Object.entries(meta)) own.push(k, v);
+    const head = ownHead(ctx, 200, own);
+    if (chain.responseHead !== null) {
+      const v = runResponseHead(chain.responseHead, ctx, head, true, this.sink.policyError);
+      if (v !== undefined) return this.sink.answer(ctx, v, false);
+    }
+    const res: BufferedResponse = { status: head.status, headers: head.headers, body: Buffer.from(text) };
+    if (chain.responseBody !== null) {
+      const p = runResponseBody(chain.responseBody, ctx, res);
+      const v = p instanceof Promise ? await p : p;
+      if (ctx.aborted || ctx.finished) return;
+      if (v !== undefined) return this.sink.answer(ctx, v, false);
+    }
+    ctx.res.cork(() => this.sink.writer.endWith(ctx, res, res.body, false));
+    this.finish(res.status);
   }
 
   private async stream(first: GrpcChannel, bytes: Uint8Array, metadata: Array<[string, string]>): Promise<void> {
