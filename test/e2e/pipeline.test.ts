@@ -11,19 +11,11 @@ import { GatewayError } from '../../src/errors/gateway-error.js';
 import { startWorker } from '../../src/ingress/gateway-worker.js';
 import type { GatewayWorker } from '../../src/ingress/contract.js';
 import { LocalResponse } from '../../src/policies/local-response.js';
-import type { PolicyFactory, PolicyInstance, PolicySpec } from '../../src/policies/types.js';
+import type { PolicyInstance } from '../../src/policies/types.js';
 import { setHeader } from '../../src/lib/header-list.js';
+import { testSpec, withTestKind } from './test-policy-kind.js';
 import { configFromYaml, rawRequest, startGateway, startUpstream, type TestUpstream } from './helpers.js';
 
-/** A kind whose instances are given by the test: `config` is the instance itself. */
-const testKind: PolicyFactory = {
-  name: 'test',
-  schema: {},
-  create: () => ({
-    instance: (spec: PolicySpec) => spec.config as PolicyInstance,
-    status: () => null, ready: async () => {}, close: async () => {},
-  }),
-};
 
 const logged: Array<{ route: string; status: number }> = [];
 
@@ -88,9 +80,9 @@ describe('policy pipeline', () => {
     const config = configFromYaml(yaml);
     for (const r of config.routes) {
       const list = POLICIES[r.name];
-      if (list !== undefined) r.policies = list.map((p, i) => ({ name: `${r.name}-${i}`, kind: 'test', config: p, at: [] }));
+      if (list !== undefined) r.policies = list.map((p, i) => testSpec(`${r.name}-${i}`, p));
     }
-    gw = await startWorker(config, { policyFactories: [testKind] });
+    gw = await startWorker(config, { policyFactories: withTestKind() });
     base = `http://127.0.0.1:${gw.port}`;
   });
   after(async () => { await gw.drain(500); await up.close(); });

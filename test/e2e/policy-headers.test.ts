@@ -4,19 +4,10 @@ import { ConfigError } from '../../src/config/issues.js';
 import type { GatewayWorker } from '../../src/ingress/contract.js';
 import { startWorker } from '../../src/ingress/gateway-worker.js';
 import { LocalResponse } from '../../src/policies/local-response.js';
-import { POLICY_FACTORIES } from '../../src/policies/registry.js';
-import type { PolicyFactory, PolicyInstance, PolicySpec } from '../../src/policies/types.js';
+import type { PolicyInstance } from '../../src/policies/types.js';
+import { testSpec, withTestKind } from './test-policy-kind.js';
 import { configFromYaml, deadPort, nodeRequest, rawRequest, startGateway, startUpstream, type TestUpstream } from './helpers.js';
 
-/** A kind whose instances the test gives (`config` is the instance): stands in for an auth policy and a mock. */
-const testKind: PolicyFactory = {
-  name: 'test',
-  schema: {},
-  create: () => ({
-    instance: (spec: PolicySpec) => spec.config as PolicyInstance,
-    status: () => null, ready: async () => {}, close: async () => {},
-  }),
-};
 
 /** Sets a consumer from x-user (as an authentication policy would). */
 const login: PolicyInstance = {
@@ -96,12 +87,11 @@ routes:
       - headers: { request: { set: { x-consumer-id: "\${consumer.id}" }, add: { x-consumer-name: "\${consumer.username}" } } }
   - { name: mock, match: { path: /mock }, upstream: echo, policies: [ brand ] }
 `);
-    const test = (name: string, instance: PolicyInstance): PolicySpec => ({ name, kind: 'test', config: instance, at: [] });
     for (const r of config.routes) {
-      if (r.name === 'me') r.policies.unshift(test('login', login));
-      if (r.name === 'mock') r.policies.unshift(test('mock', mock));
+      if (r.name === 'me') r.policies.unshift(testSpec('login', login));
+      if (r.name === 'mock') r.policies.unshift(testSpec('mock', mock));
     }
-    worker = await startWorker(config, { policyFactories: [...POLICY_FACTORIES, testKind] });
+    worker = await startWorker(config, { policyFactories: withTestKind() });
     gw = { port: worker.port };
   });
   after(async () => { await worker?.drain(1000); await Promise.all([echo?.close(), branded?.close()]); });

@@ -10,19 +10,14 @@ import { ErrorCodes } from '../../src/errors/codes.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { startWorker } from '../../src/ingress/gateway-worker.js';
 import type { GatewayWorker } from '../../src/ingress/contract.js';
-import type { PolicyFactory, PolicyInstance, PolicySpec } from '../../src/policies/types.js';
-import { POLICY_FACTORIES } from '../../src/policies/registry.js';
+import type { PolicyInstance } from '../../src/policies/types.js';
+import { testSpec, withTestKind } from './test-policy-kind.js';
 import { configFromYaml } from './helpers.js';
 import { startLibraryServer, type LibraryServer } from '../../loadtest/upstream/library-grpc-server.js';
 
 const PROTOS = resolve('config/protos');
 const LIBRARY = join(PROTOS, 'example/library/v1/library.proto');
 
-const testKind: PolicyFactory = {
-  name: 'test',
-  schema: {},
-  create: () => ({ instance: (s: PolicySpec) => s.config as PolicyInstance, status: () => null, ready: async () => {}, close: async () => {} }),
-};
 
 const wrapBody: PolicyInstance = {
   name: 'test:wrap',
@@ -52,8 +47,8 @@ grpc:
     routes: [ { rpc: example.library.v1.LibraryService/Echo, method: POST, path: /v1/echo, body: "*" }, { rpc: example.library.v1.LibraryService/Echo, method: POST, path: /v1/echo/refuse, body: "*" } ]
     metadata: [ x-user-id ]
 `);
-    for (const r of config.routes) r.policies = [{ name: 'wrap', kind: 'test', config: wrapBody, at: [] }];
-    gw = await startWorker(config, { policyFactories: [...POLICY_FACTORIES, testKind] });
+    for (const r of config.routes) r.policies = [testSpec('wrap', wrapBody)];
+    gw = await startWorker(config, { policyFactories: withTestKind() });
     base = `http://127.0.0.1:${gw.port}`;
   });
   after(async () => { await gw?.drain(500); await srv?.stop(); });
