@@ -3,7 +3,7 @@ import type { RequestContext } from '../ingress/request-context.js';
 import { eqLower } from './forward-headers.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { runResponseBody, runResponseHead } from '../policies/run-phases.js';
+import { policyFailure, runResponseBody, runResponseHead } from '../policies/run-phases.js';
 import type { BufferedResponse, ResponseHead, Verdict } from '../policies/types.js';
 import { cutConnection, endEmpty, headFromRaw, markFinished, writeHead, writeRawHead } from '../response/response-writer.js';
 import { deferWrite, type BatchedWrite } from '../response/write-batch.js';
@@ -169,7 +169,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler, BatchedWrite {
       body: parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0] : Buffer.concat(parts, this.bufferedBytes),
     };
     const v = runResponseBody(this.ctx.chain!.responseBody!, this.ctx, res);
-    if (v instanceof Promise) v.then((r) => this.bodyDone(r, res), (err: unknown) => this.owner.policyError('responseBody', err));
+    if (v instanceof Promise) v.then((r) => this.bodyDone(r, res), (err: unknown) => this.bodyDone(policyFailure('responseBody', err), res));
     else this.bodyDone(v, res);
   }
 

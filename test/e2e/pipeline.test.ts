@@ -53,6 +53,8 @@ const POLICIES: Record<string, PolicyInstance[]> = {
     name: 'test:reverse',
     responseBody: (_ctx, res) => new Promise((r) => setImmediate(() => { res.body = Buffer.from('[' + res.body.length + ']'); res.headers.push('x-was', 'transformed'); r(undefined); })),
   }],
+  'head-throws': [{ name: 'test:head-throws', responseHead: () => { throw new Error('head bug'); } }],
+  'body-throws': [{ name: 'test:body-throws', responseBody: () => Promise.reject(new Error('body bug')) }],
   log: [{ name: 'test:log', onLog: (ctx) => { logged.push({ route: ctx.route!.name, status: ctx.status }); } }],
 };
 
@@ -132,6 +134,15 @@ describe('policy pipeline', () => {
       const r = await call(path);
       assert.equal(r.status, 500);
       assert.equal(r.headers['content-type'], 'application/problem+json');
+      assert.equal((JSON.parse(r.text) as { code: string }).code, 'internal_error');
+    }
+    assert.equal((await call('/plain/ok')).status, 200);
+  });
+
+  test('a response policy that throws answers 500 instead of the upstream response; the worker keeps serving', async () => {
+    for (const path of ['/head-throws/x', '/body-throws/x']) {
+      const r = await call(path);
+      assert.equal(r.status, 500, path);
       assert.equal((JSON.parse(r.text) as { code: string }).code, 'internal_error');
     }
     assert.equal((await call('/plain/ok')).status, 200);
