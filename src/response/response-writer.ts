@@ -119,11 +119,6 @@ export function endEmpty(res: HttpResponse, close: boolean): void {
   else res.endWithoutBody();
 }
 
-/** Whether a body must not be sent for this method/status (HEAD, 1xx, 204, 304). */
-function bodiless(ctx: RequestContext, status: number): boolean {
-  return ctx.method === 'HEAD' || status === 204 || status === 304 || status < 200;
-}
-
 /**
  * Writes the gateway's own answers (problems and local responses) and holds
  * the per-worker hooks they need.
@@ -220,7 +215,7 @@ export class ResponseWriter {
     writeHead(ctx, head);
     const res = ctx.res;
     if (head.status === 204 || head.status === 304 || head.status < 200) endEmpty(res, close);
-    else if (bodiless(ctx, head.status)) res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.length, close);
+    else if (ctx.method === 'HEAD') res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.length, close);
     else res.end(body, close);
   }
 }
