@@ -69,7 +69,14 @@ const HIGH_WATER_MARK = 256 * 1024;
  */
 export class StreamedBody extends Readable {
   private readonly ctx: RequestContext;
-  private paused = false;
+  /** The client socket is paused because the consumer (the upstream) is not reading. */
+  paused = false;
+  /**
+   * How many times the consumer asked for more (Readable._read): the
+   * dispatcher compares it between two deadline checks to tell an upstream
+   * that stopped reading from one that is slow.
+   */
+  pulls = 0;
   /** Bytes received so far (for the body size limit). */
   received = 0;
   /** The client sent the whole body (uWS said isLast). */
@@ -102,6 +109,7 @@ export class StreamedBody extends Readable {
   }
 
   override _read(): void {
+    this.pulls++;
     this.resumeSocket();
   }
 

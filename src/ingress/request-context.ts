@@ -82,6 +82,13 @@ export class RequestContext implements RequestLookup {
   chain: RouteChain | null = null;
   /** The authenticated consumer, set by an authentication policy (null until then). */
   consumer: Consumer | null = null;
+  /**
+   * Identity headers for the upstream set by authentication policies (flat
+   * name/value pairs, e.g. `x-client-cert-subject`): appended after the
+   * gateway strips every client-sent identity header (forward-headers.ts).
+   * Null until a policy sets one.
+   */
+  upstreamIdentity: string[] | null = null;
   /** The whole request body, when the route's chain buffered it (requestBody phase); a policy may replace it. */
   requestBody: Buffer | null = null;
   private queryParsed: URLSearchParams | null = null;
@@ -110,6 +117,33 @@ export class RequestContext implements RequestLookup {
   addHeader(name: string, value: string): void {
     this.headerNames.push(name);
     this.headerValues.push(value);
+  }
+
+  /** Adds an identity header for the upstream (see {@link upstreamIdentity}). */
+  addUpstreamIdentity(name: string, value: string): void {
+    if (this.upstreamIdentity === null) this.upstreamIdentity = [name, value];
+    else this.upstreamIdentity.push(name, value);
+  }
+
+  /**
+   * Removes every occurrence of a query parameter (decoded name) from the
+   * query sent upstream, keeping the others byte for byte (hideCredentials).
+   */
+  removeQueryParam(name: string): void {
+    if (this.query === '') return;
+    const parts = this.query.split('&');
+    let kept = '';
+    let removed = false;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      const eq = part.indexOf('=');
+      const raw = eq < 0 ? part : part.slice(0, eq);
+      if (decodeQueryName(raw) === name) { removed = true; continue; }
+      kept = kept === '' ? part : kept + '&' + part;
+    }
+    if (!removed) return;
+    this.query = kept;
+    this.queryParsed = null;
   }
 
   /** Removes every value of a request header (lower-case name). */
@@ -141,6 +175,11 @@ export class RequestContext implements RequestLookup {
     const v = this.queryParsed.get(name);
     return v === null ? undefined : v;
   }
+}
+
+function decodeQueryName(raw: string): string {
+  const plus = raw.includes('+') ? raw.replaceAll('+', ' ') : raw;
+  try { return decodeURIComponent(plus); } catch { return plus; }
 }
 
 let collecting: RequestContext;

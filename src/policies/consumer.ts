@@ -15,4 +15,6 @@ export interface Consumer {
   readonly credential: { readonly kind: string; readonly id: string };
   /** Verified claims, where the credential carries any (JWT, introspection); null otherwise. */
   readonly claims: Readonly<Record<string, unknown>> | null;
+  /** Let through without a credential as the configured anonymous consumer (`x-anonymous-consumer: true` upstream). */
+  readonly anonymous?: boolean;
 }

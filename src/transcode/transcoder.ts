@@ -116,14 +116,17 @@ export function grpcProblem(status: number, message: string, details: Uint8Array
 }
 
 /** Request headers the gateway sets itself (never copied from the client, even when allowlisted). */
-const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id']);
+const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id',
+  'x-consumer-id', 'x-consumer-username', 'x-consumer-groups', 'x-anonymous-consumer',
+  'x-client-cert-subject', 'x-client-cert-fingerprint']);
 
 /**
  * The call's gRPC metadata: the allowlisted request headers, then always
  * X-Request-Id and X-Forwarded-For/-Proto/-Host computed exactly as for HTTP
  * upstreams ({@link buildForwardingHeaders}: a client's X-Forwarded-* is kept
- * only from a trusted proxy). The client's own values of those four never
- * pass through the allowlist.
+ * only from a trusted proxy), and the consumer identity the gateway
+ * established. The client's own values of those never pass through the
+ * allowlist.
  */
 export function requestMetadata(ctx: RequestContext, allow: readonly string[]): Array<[string, string]> {
   const out: Array<[string, string]> = [];

@@ -1,5 +1,6 @@
 import { errors, type Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
+import { StreamedBody } from '../ingress/request-body.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { ResponseSink } from '../ingress/response-sink.js';
 import { ErrorCodes } from '../errors/codes.js';
@@ -33,7 +34,10 @@ class RequestTimeoutError extends Error {
  * once the request is sent it becomes `min(sent + headers, start + request)`;
  * when the headers arrive in time it reverts to `start + request` (lazily:
  * only if the headers deadline fires). `request` is thereby also the idle
- * limit between response body chunks.
+ * limit between response body chunks. While a streamed request body is being
+ * sent, `headers` is also the limit on an upstream that stops reading it: the
+ * deadline is checked every `headers` ms and fires when the body stayed
+ * paused on the upstream (no pull) for a whole period.
  */
 export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
   private readonly sink: ResponseSink;
@@ -88,7 +92,10 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
     // A retry keeps the deadline of the first dispatch (same tick: a no-op).
     const requestMs = call.route.timeout.requestMs;
     call.headersDeadline = false;
-    if (requestMs > 0) upstreamDeadlines.schedule(call, call.startMs + requestMs);
+    call.uploadDeadline = false;
+    if (call.body instanceof StreamedBody && !call.body.complete && call.route.timeout.headersMs > 0) {
+      this.scheduleUploadCheck(call, call.body, call.attemptMs);
+    } else if (requestMs > 0) upstreamDeadlines.schedule(call, call.startMs + requestMs);
     else upstreamDeadlines.cancel(call);
     const opts: Dispatcher.DispatchOptions = {
       path: call.path,
@@ -116,8 +123,29 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
     // inside pool.dispatch(); its send time is then the attempt's start (a few
     // µs earlier), which saves a clock read (~90 ns on this VM) per request.
     const at = (call.dispatching ? call.attemptMs : performance.now()) + headersMs;
-    if (requestMs > 0 && call.startMs + requestMs <= at) return;
+    call.uploadDeadline = false;
+    if (requestMs > 0 && call.startMs + requestMs <= at) {
+      upstreamDeadlines.schedule(call, call.startMs + requestMs);
+      return;
+    }
     call.headersDeadline = true;
+    upstreamDeadlines.schedule(call, at);
+  }
+
+  /**
+   * Schedules the next upload-stall check `headers` ms from `now` (or the
+   * whole-request deadline when that comes first).
+   */
+  private scheduleUploadCheck(call: UpstreamCall, body: StreamedBody, now: number): void {
+    const at = now + call.route.timeout.headersMs;
+    const requestMs = call.route.timeout.requestMs;
+    if (requestMs > 0 && call.startMs + requestMs <= at) {
+      call.uploadDeadline = false;
+      upstreamDeadlines.schedule(call, call.startMs + requestMs);
+      return;
+    }
+    call.uploadDeadline = true;
+    call.uploadPulls = body.pulls;
     upstreamDeadlines.schedule(call, at);
   }
 
@@ -178,6 +206,23 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
     const ctx = call.ctx;
     const exchange = call.exchange;
     if (ctx === null || exchange === null || ctx.finished || ctx.aborted) return;
+    if (call.uploadDeadline) {
+      call.uploadDeadline = false;
+      const body = call.body as StreamedBody;
+      // why: checked lazily every `headers` ms instead of rescheduling per
+      // chunk; progress (a pull) or a body waiting on the client (not paused)
+      // only pushes the next check out.
+      if (!exchange.headersReceived && (body.pulls !== call.uploadPulls || !body.paused)) {
+        this.scheduleUploadCheck(call, body, performance.now());
+        return;
+      }
+      if (exchange.headersReceived) {
+        const requestMs = call.route.timeout.requestMs;
+        if (requestMs > 0) upstreamDeadlines.schedule(call, call.startMs + requestMs);
+        return;
+      }
+      call.headersDeadline = true; // the upstream stopped reading: a headers-class timeout
+    }
     let headers = call.headersDeadline;
     if (headers && exchange.headersReceived) {
       // The headers came in time: what is left is the whole-request limit.

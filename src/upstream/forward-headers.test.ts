@@ -62,3 +62,22 @@ test('buildForwardingHeaders equals the forwarding part of buildUpstreamHeaders'
   // No Host: no X-Forwarded-Host.
   assert.deepEqual(pairs(buildForwardingHeaders(context(false, []), 'http')).map(([n]) => n), ['x-forwarded-for', 'x-forwarded-proto', 'x-request-id']);
 });
+
+test('client-sent identity headers never reach the upstream; the gateway adds the consumer it established', () => {
+  const spoofed: Array<[string, string]> = [['x-consumer-id', 'admin'], ['x-consumer-username', 'root'], ['x-consumer-groups', 'admins'],
+    ['x-anonymous-consumer', 'false'], ['x-client-cert-subject', 'CN=admin'], ['x-client-cert-fingerprint', 'ab'], ['accept', '*/*']];
+  const anonymous = context(true, spoofed);
+  assert.deepEqual(pairs(buildUpstreamHeaders(anonymous, '', 'http')).filter(([n]) => !FORWARDING.has(n)), [['accept', '*/*']]);
+  assert.deepEqual(pairs(buildForwardingHeaders(anonymous, 'http')).map(([n]) => n), ['x-forwarded-for', 'x-forwarded-proto', 'x-request-id']);
+
+  const authed = context(false, spoofed);
+  authed.consumer = { id: 'acme', username: 'acme-corp', groups: ['partners', 'beta'], credential: { kind: 'api-key', id: 'ci' }, claims: null };
+  authed.addUpstreamIdentity('x-client-cert-subject', 'CN=partner-1');
+  const expected = [['x-consumer-id', 'acme'], ['x-consumer-username', 'acme-corp'], ['x-consumer-groups', 'partners,beta'], ['x-client-cert-subject', 'CN=partner-1']];
+  assert.deepEqual(pairs(buildUpstreamHeaders(authed, '', 'http')).filter(([n]) => !FORWARDING.has(n) && n !== 'accept'), expected);
+  assert.deepEqual(pairs(buildForwardingHeaders(authed, 'http')).filter(([n]) => !FORWARDING.has(n)), expected);
+
+  const anon = context(false, []);
+  anon.consumer = { id: 'guest', username: '', groups: [], credential: { kind: 'anonymous', id: '' }, claims: null, anonymous: true };
+  assert.deepEqual(pairs(buildUpstreamHeaders(anon, '', 'http')).filter(([n]) => !FORWARDING.has(n)), [['x-consumer-id', 'guest'], ['x-anonymous-consumer', 'true']]);
+});

@@ -8,6 +8,10 @@ const DROP_REQUEST = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
   'proxy-authorization', 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id',
   'content-length', 'expect',
+  // Identity headers only the gateway may set: a client-sent one is always
+  // removed, authenticated route or not (appendIdentity adds the real ones).
+  'x-consumer-id', 'x-consumer-username', 'x-consumer-groups', 'x-anonymous-consumer',
+  'x-client-cert-subject', 'x-client-cert-fingerprint',
 ]);
 
 /**
@@ -50,6 +54,7 @@ export function buildUpstreamHeaders(ctx: RequestContext, upstreamHost: string, 
     out.push(name, values[i]);
   }
   appendForwarding(out, ctx, proto, xff, xfProto, xfHost);
+  if (ctx.consumer !== null || ctx.upstreamIdentity !== null) appendIdentity(out, ctx);
   if (upstreamHost !== '') out.push('host', upstreamHost);
   if (bodyLength >= 0) out.push('content-length', String(bodyLength));
   else if (ctx.contentLength >= 0 && ctx.transferEncoding === '') out.push('content-length', String(ctx.contentLength));
@@ -83,7 +88,27 @@ export function buildForwardingHeaders(ctx: RequestContext, proto: string): stri
   }
   const out: string[] = [];
   appendForwarding(out, ctx, proto, xff, xfProto, xfHost);
+  if (ctx.consumer !== null || ctx.upstreamIdentity !== null) appendIdentity(out, ctx);
   return out;
+}
+
+/**
+ * The identity the gateway established, for the upstream: `x-consumer-id`,
+ * `x-consumer-username`, `x-consumer-groups` (comma-separated),
+ * `x-anonymous-consumer: true`, then the identity headers policies added
+ * (e.g. `x-client-cert-subject`). Values come from verified credentials or
+ * config and are checked for header safety where they are set.
+ */
+export function appendIdentity(out: string[], ctx: RequestContext): void {
+  const c = ctx.consumer;
+  if (c !== null) {
+    out.push('x-consumer-id', c.id);
+    if (c.username !== '') out.push('x-consumer-username', c.username);
+    if (c.groups.length > 0) out.push('x-consumer-groups', c.groups.join(','));
+    if (c.anonymous === true) out.push('x-anonymous-consumer', 'true');
+  }
+  const extra = ctx.upstreamIdentity;
+  if (extra !== null) for (let i = 0; i < extra.length; i++) out.push(extra[i]);
 }
 
 /** Appends X-Forwarded-For/-Proto/-Host and X-Request-Id given the trusted peer's values ('' = none). */

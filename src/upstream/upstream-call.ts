@@ -35,6 +35,13 @@ export class UpstreamCall implements DeadlineEntry {
   dispatching = false;
   /** Whether the scheduled deadline is the headers limit (else the whole-request one). */
   headersDeadline = false;
+  /**
+   * Whether the scheduled deadline is the upload-stall check of a streamed
+   * request body (see UpstreamDispatcher.deadline), and the body's pull count
+   * when it was scheduled.
+   */
+  uploadDeadline = false;
+  uploadPulls = 0;
   /** The request this call belongs to and the dispatcher handling its deadline (set by start). */
   ctx: RequestContext | null = null;
   owner: DeadlineOwner | null = null;

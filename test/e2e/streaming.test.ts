@@ -228,7 +228,8 @@ routes:
     } else {
       assert.match(res.error, /ECONNRESET|EPIPE|UND_ERR_SOCKET|other side closed/);
     }
-    assert.ok(res.totalMs < 30_000, 'answered at the 2 s headers deadline, not left hanging');
+    // The stall check runs every `headers` (2 s): a stall is caught within two periods.
+    assert.ok(res.totalMs < 10_000, 'answered within two 2 s headers periods of the stall, not left hanging');
     assert.ok(res.sent < 256 * MiB, 'the client was held back while the upstream stalled');
     assert.equal(gateway.exitCode, null, 'the gateway process is alive');
   });
