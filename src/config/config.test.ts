@@ -71,7 +71,7 @@ const defaultTimeouts = { connectMs: 5000, headersMs: 30_000, requestMs: 60_000 
 function upstream(name: string, over: Partial<UpstreamConfig>): UpstreamConfig {
   return {
     name, targets: [], balance: 'round-robin', hashOn: 'ip', healthCheck: null, passiveHealth: passive,
-    connections: 128, keepAliveTimeoutMs: 60_000, protocol: 'http', ...over,
+    connections: 128, keepAliveTimeoutMs: 60_000, protocol: 'http', tls: null, ...over,
   };
 }
 
@@ -91,7 +91,10 @@ test('a full config normalises exactly', () => {
         passiveHealth: { consecutiveFailures: 0, ejectMs: 10_000, count5xx: false },
         connections: 16, keepAliveTimeoutMs: 4000,
       }),
-      'orders-v1': upstream('orders-v1', { targets: [{ url: 'https://orders.example.com', weight: 1 }] }),
+      'orders-v1': upstream('orders-v1', {
+        targets: [{ url: 'https://orders.example.com', weight: 1 }],
+        tls: { ca: null, cert: null, key: null, passphrase: null, serverName: null, minVersion: 'TLSv1.2' },
+      }),
       'orders-v2': upstream('orders-v2', {
         targets: [{ url: 'http://[::1]:3003', weight: 1 }], balance: 'least-request',
         healthCheck: { path: '/ready', intervalMs: 10_000, timeoutMs: 2000, healthyThreshold: 1, unhealthyThreshold: 2, expectStatus: [200, 299] },

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import type {
   ActiveHealthCheckConfig, GatewayConfig, GrpcTranscodeConfig, RateLimitConfig, RouteConfig, RouteTimeouts, ServerConfig, UpstreamConfig,
+  UpstreamTlsConfig,
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import type { PolicySpec } from '../policies/types.js';
@@ -41,6 +42,8 @@ export const DEFAULTS = {
   connections: 128,
   /** upstream keepAliveTimeout: 60s. */
   keepAliveTimeoutMs: 60_000,
+  /** upstream tls.minVersion. */
+  tlsMinVersion: 'TLSv1.2' as const,
   /** passiveHealth.consecutiveFailures. */
   consecutiveFailures: 5,
   /** passiveHealth.ejectTime: 30s. */
@@ -198,6 +201,22 @@ function normaliseUpstream(name: string, u: Obj): UpstreamConfig {
     connections: u.connections ?? DEFAULTS.connections,
     keepAliveTimeoutMs: u.keepAliveTimeout === undefined ? DEFAULTS.keepAliveTimeoutMs : parseDuration(u.keepAliveTimeout),
     protocol: u.protocol ?? 'http',
+    tls: normaliseUpstreamTls(u),
+  };
+}
+
+/** The `tls` block with defaults; the defaults alone for https:// targets without one; else null. */
+function normaliseUpstreamTls(u: Obj): UpstreamTlsConfig | null {
+  const t: Obj | undefined = u.tls;
+  if (t === undefined && !(u.targets as Obj[]).some((x) => /^https:/i.test(x.url))) return null;
+  const path = (p: unknown): string | null => (typeof p === 'string' ? resolvePath(p) : null);
+  return {
+    ca: path(t?.ca),
+    cert: path(t?.cert),
+    key: path(t?.key),
+    passphrase: t?.passphrase ?? null,
+    serverName: typeof t?.serverName === 'string' ? t.serverName.toLowerCase() : null,
+    minVersion: t?.minVersion ?? DEFAULTS.tlsMinVersion,
   };
 }
 

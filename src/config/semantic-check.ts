@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { ConfigPath, IssueList } from './issues.js';
 import { displayPath } from './issues.js';
 import { tryParseDuration } from './units.js';
+import { checkUpstreamTls } from './upstream-tls-check.js';
 import { POLICY_FACTORIES } from '../policies/registry.js';
 import { checkRateLimit } from '../policies/rate-limit/schema.js';
 
@@ -183,6 +184,7 @@ function checkUpstream(name: string, up: Obj, issues: IssueList): void {
       seen.add(origin);
     });
   }
+  checkUpstreamTls(up, at, (path, message) => issues.add(path, message));
   const hc = up.healthCheck;
   if (isObj(hc)) {
     for (const key of ['interval', 'timeout']) {

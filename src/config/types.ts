@@ -132,6 +132,32 @@ export interface UpstreamConfig {
   /** Keep-alive idle timeout for upstream sockets (default 60 s). */
   keepAliveTimeoutMs: number;
   protocol: 'http' | 'grpc';
+  /**
+   * TLS to the upstream's https:// targets: the `tls` block with defaults
+   * filled in; also set (all defaults) when a target is https:// and there
+   * is no block. null when the upstream has no https:// target.
+   */
+  tls: UpstreamTlsConfig | null;
+}
+
+/**
+ * How the gateway connects to https:// targets. Files are PEM; paths are
+ * absolute (relative ones in the file resolve against the working directory).
+ * Certificates are always verified (there is no way to turn that off).
+ */
+export interface UpstreamTlsConfig {
+  /** CA bundle trusted for the targets' certificates; replaces Node's default store. null = the default store. */
+  ca: string | null;
+  /** Client certificate (chain) presented to targets that ask for one (mTLS); set together with `key`. */
+  cert: string | null;
+  /** Private key of `cert`. */
+  key: string | null;
+  /** Passphrase of an encrypted `key`: a secret reference (`env:NAME`, `file:PATH` or literal); null = none. */
+  passphrase: string | null;
+  /** SNI and the name the certificate is verified against; null = the target URL's host (an IP: no SNI, IP SAN checked). */
+  serverName: string | null;
+  /** Lowest TLS version offered (default TLSv1.2). */
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
 }
 
 /** One target of an upstream. */

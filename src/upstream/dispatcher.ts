@@ -97,7 +97,7 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
       this.scheduleUploadCheck(call, call.body, call.attemptMs);
     } else if (requestMs > 0) upstreamDeadlines.schedule(call, call.startMs + requestMs);
     else upstreamDeadlines.cancel(call);
-    const opts: Dispatcher.DispatchOptions = {
+    const opts: Dispatcher.DispatchOptions & { servername: string } = {
       path: call.path,
       method: ctx.method as Dispatcher.HttpMethod,
       headers: call.headers,
@@ -107,6 +107,11 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
       // both, and the request skips undici's FastTimer allocation.
       headersTimeout: 0,
       bodyTimeout: 0,
+      // why: undici derives a request's TLS server name from its Host header
+      // (the client's with preserveHost) and re-dials a pool connection when
+      // it changes; the target's fixed name keeps connections reused (the
+      // connector sends the configured SNI either way, see target.ts).
+      servername: target.servername,
     };
     call.dispatching = true;
     target.pool.dispatch(opts, exchange);
@@ -162,11 +167,12 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
     if (target !== null) {
       call.group.onFinish(target);
       call.target = null;
-      if (kind === 'connect' || kind === 'timeout') call.group.reportFailure(target, kind);
+      if (kind === 'connect' || kind === 'tls' || kind === 'timeout') call.group.reportFailure(target, kind);
     }
     if (this.observer !== null) this.observer.upstreamError(call.group.name, kind);
     if (responseStarted || ctx.aborted) return;
-    if (kind === 'connect' && call.attempts < 2 && !(call.body instanceof Readable)
+    // A failed TLS handshake is a connect failure too: the upstream's application saw nothing.
+    if ((kind === 'connect' || kind === 'tls') && call.attempts < 2 && !(call.body instanceof Readable)
       && call.group.targets.length > 1) {
       this.attempt(ctx, call, err);
       return;

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { TargetConfig, UpstreamConfig } from '../config/types.js';
 import { preciseConnector } from './precise-connector.js';
+import { dispatchServerName, type TargetTls } from './upstream-tls.js';
 
 /**
  * What a target sends requests through: an undici Pool for http upstreams,
@@ -36,6 +37,14 @@ export class Target<P extends TargetConnection = TargetConnection> {
    * group's connector built (a gRPC channel).
    */
   readonly pool: P;
+  /** TLS settings of an https:// target (the health probe connects with them too); null for http://. */
+  readonly tls: TargetTls | null;
+  /**
+   * The server name every request to this target carries (the configured
+   * `tls.serverName`, else the URL's host), fixed so that undici does not
+   * take it from the Host header (see the dispatcher).
+   */
+  readonly servername: string;
 
   /** Requests currently in flight to this target (group `onStart`/`onFinish`). */
   inflight = 0;
@@ -58,20 +67,23 @@ export class Target<P extends TargetConnection = TargetConnection> {
    * @param upstream pool sizing and keep-alive settings of the owning upstream
    * @param connectTimeoutMs TCP connect timeout of the pool (ms)
    * @param connect builds the connection instead of an undici Pool (non-HTTP upstreams)
+   * @param tls TLS settings for an https:// target (null: plain, or undici's defaults)
    */
   constructor(
-    config: TargetConfig, index: number, upstream: Pick<UpstreamConfig, 'connections' | 'keepAliveTimeoutMs'>,
-    connectTimeoutMs = 5000, connect?: TargetConnector<P>,
+    config: TargetConfig, index: number, upstream: Pick<UpstreamConfig, 'connections' | 'keepAliveTimeoutMs'> & { tls?: UpstreamConfig['tls'] },
+    connectTimeoutMs = 5000, connect?: TargetConnector<P>, tls: TargetTls | null = null,
   ) {
     this.url = normaliseOrigin(config.url);
     this.weight = config.weight > 0 ? config.weight : 1;
     this.index = index;
+    this.tls = tls;
+    this.servername = dispatchServerName(this.url, upstream.tls ?? null);
     this.pool = connect !== undefined ? connect(this.url) : new Pool(this.url, {
       connections: upstream.connections,
       keepAliveTimeout: upstream.keepAliveTimeoutMs,
       pipelining: 1,
       // why: undici's connect timeout runs on its coarse fast timers (~1 s late).
-      connect: preciseConnector(connectTimeoutMs),
+      connect: preciseConnector(connectTimeoutMs, tls),
     }) as unknown as P;
   }
 

@@ -17,6 +17,7 @@ function config(urls: string[], over: Partial<UpstreamConfig> = {}, weights?: nu
     connections: 4,
     keepAliveTimeoutMs: 1_000,
     protocol: 'http',
+    tls: null,
     ...over,
   };
 }
@@ -228,7 +229,7 @@ test('close() leaves no open handles: sockets are closed and the process exits o
       name: 'x', targets: [{ url: ${JSON.stringify(url)}, weight: 1 }], balance: 'round-robin', hashOn: 'ip',
       healthCheck: { path: '/health', intervalMs: 20, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 1, expectStatus: [200, 399] },
       passiveHealth: { consecutiveFailures: 5, ejectMs: 1000, count5xx: true },
-      connections: 4, keepAliveTimeoutMs: 60000, protocol: 'http',
+      connections: 4, keepAliveTimeoutMs: 60000, protocol: 'http', tls: null,
     });
     const res = await group.pick().pool.request({ path: '/', method: 'GET' });
     await res.body.text();

@@ -5,9 +5,13 @@ import { ActiveHealthChecker, type HealthTransitionListener } from './health/act
 import type { HealthProbeFactory } from './health/health-probe.js';
 import { recordPassiveFailure, recordPassiveSuccess } from './health/passive.js';
 import { Target, type TargetConnection, type TargetConnector } from './target.js';
+import { createUpstreamSecureContext, targetTls } from './upstream-tls.js';
 
-/** Why a request to a target failed, as far as passive health is concerned. */
-export type FailureKind = 'connect' | '5xx' | 'timeout';
+/**
+ * Why a request to a target failed, as far as passive health is concerned
+ * (`tls`, a failed handshake or certificate check, counts like `connect`).
+ */
+export type FailureKind = 'connect' | 'tls' | '5xx' | 'timeout';
 
 /** Called when passive health ejects a target. */
 export type EjectionListener = (target: Target, ejectMs: number, reason: string) => void;
@@ -73,7 +77,11 @@ export class UpstreamGroup<P extends TargetConnection = Pool> {
   constructor(config: UpstreamConfig, options: UpstreamGroupOptions<P> = {}) {
     this.name = config.name;
     this.config = config;
-    this.targets = config.targets.map((t, i) => new Target<P>(t, i, config, options.connectTimeoutMs ?? 5000, options.connect));
+    // One TLS context per upstream (its files are read here, once per worker); grpc connectors bring their own transport.
+    const context = config.tls !== null && options.connect === undefined ? createUpstreamSecureContext(config.tls) : null;
+    const tls = context === null ? null : targetTls(context, config.tls!);
+    this.targets = config.targets.map((t, i) => new Target<P>(t, i, config, options.connectTimeoutMs ?? 5000, options.connect,
+      tls !== null && /^https:/i.test(t.url) ? tls : null));
     this.balancer = createBalancer(config.balance, this.targets);
     this.now = options.now ?? Date.now;
     this.onEject = options.onEject;

@@ -22,6 +22,7 @@ function hashConfig(urls: string[], weights?: number[]): UpstreamConfig {
     connections: 4,
     keepAliveTimeoutMs: 1000,
     protocol: 'http',
+    tls: null,
   };
 }
 

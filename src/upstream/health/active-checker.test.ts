@@ -31,6 +31,7 @@ function config(url: string, healthCheck: Partial<ActiveHealthCheckConfig>): Ups
     connections: 4,
     keepAliveTimeoutMs: 1_000,
     protocol: 'http',
+    tls: null,
   };
 }
 

@@ -1,5 +1,7 @@
 import { Client } from 'undici';
 import type { ActiveHealthCheckConfig } from '../../config/types.js';
+import { tlsFailureReason } from '../../errors/tls-failure.js';
+import { preciseConnector } from '../precise-connector.js';
 import type { Target } from '../target.js';
 
 /** Outcome of one active check. */
@@ -45,7 +47,8 @@ export const httpHealthProbe: HealthProbeFactory = (target, config) => {
     pipelining: 1,
     // The per-check abort deadline covers connect, headers and body;
     // only connect gets its own limit, so a hung dial is abandoned too.
-    connect: { timeout: config.timeoutMs },
+    // An https:// target is checked with the same TLS settings as requests.
+    connect: target.tls === null ? { timeout: config.timeoutMs } : preciseConnector(config.timeoutMs, target.tls),
   });
   const { path, timeoutMs, expectStatus } = config;
   return {
@@ -62,7 +65,9 @@ export const httpHealthProbe: HealthProbeFactory = (target, config) => {
         return { ok, reason: `status ${res.statusCode}` };
       } catch (err) {
         const code = describeError(err);
-        return { ok: false, reason: signal.aborted || code === 'UND_ERR_CONNECT_TIMEOUT' ? `timeout after ${timeoutMs}ms` : `error ${code}` };
+        if (signal.aborted || code === 'UND_ERR_CONNECT_TIMEOUT') return { ok: false, reason: `timeout after ${timeoutMs}ms` };
+        const tls = tlsFailureReason(err);
+        return { ok: false, reason: tls !== null ? `tls: ${tls}` : `error ${code}` };
       }
     },
     close: () => client.destroy().catch(() => undefined),
