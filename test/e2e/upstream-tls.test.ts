@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerOptions } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { startWorker } from '../../src/ingress/gateway-worker.js';
 import { configFromYaml, nodeRequest, startGateway, type TestGateway } from './helpers.js';
@@ -66,9 +66,13 @@ describe('TLS to upstreams (real https servers, openssl-made certificates)', () 
   let certs: UpstreamCerts;
   let plain: TlsUpstream; let mtls: TlsUpstream; let mtls12: TlsUpstream; let mtls13: TlsUpstream; let wrong: TlsUpstream;
   let gw: TestGateway;
+  let silent: TcpServer; const silentSockets = new Set<Socket>();
 
   before(async () => {
     certs = makeUpstreamCerts();
+    // Accepts TCP and never answers the ClientHello.
+    silent = createTcpServer((sock) => { silentSockets.add(sock); sock.on('close', () => silentSockets.delete(sock)); });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const server = { key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert) };
     const requireClient = { ...server, ca: readFileSync(certs.ca), requestCert: true, rejectUnauthorized: true };
     plain = await startTlsUpstream('plain', server);
@@ -103,16 +107,21 @@ upstreams:
     targets: [ { url: "https://127.0.0.1:${wrong.port}" }, { url: "https://127.0.0.1:${plain.port}" } ]
     tls: { ca: "${certs.ca}" }
     passiveHealth: { consecutiveFailures: 0 }
+  silent: { targets: [ { url: "https://127.0.0.1:${(silent.address() as AddressInfo).port}" } ], tls: { ca: "${certs.ca}" } }
 routes:
 ${route('good-ca', 'good-ca')}${route('good-ip', 'good-ip')}${route('sni-override', 'sni-override')}${route('preserve', 'good-ca', ', preserveHost: true')}\
 ${route('wrong-ca', 'wrong-ca')}${route('default-store', 'default-store')}${route('wrong-name', 'wrong-name')}${route('mtls', 'mtls')}\
 ${route('mtls-encrypted', 'mtls-encrypted')}${route('mtls12-no-cert', 'mtls12-no-cert')}${route('mtls13-no-cert', 'mtls13-no-cert')}\
-${route('ejecting', 'ejecting')}${route('half-bad', 'half-bad')}`);
+${route('ejecting', 'ejecting')}${route('half-bad', 'half-bad')}\
+  - { match: { path: /silent }, upstream: silent, timeout: { connect: 300ms, headers: 10s, request: 20s } }
+`);
   });
 
   after(async () => {
     await gw?.close();
     await Promise.all([plain, mtls, mtls12, mtls13, wrong].map((u) => u?.close()));
+    for (const sock of silentSockets) sock.destroy();
+    await new Promise<void>((r) => (silent ? silent.close(() => r()) : r()));
     delete process.env.TURNPIKE_TEST_UPSTREAM_KEY_PASS;
     certs?.remove();
   });
@@ -149,6 +158,21 @@ ${route('ejecting', 'ejecting')}${route('half-bad', 'half-bad')}`);
 
   test('a certificate from another CA: 502 upstream_tls at once, not a timeout', async () => {
     assertTlsProblem(await get(gw.port, '/wrong-ca'), /^certificate verify failed: unable to verify the first certificate$/);
+  });
+
+  test('NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn verification off', async () => {
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    try {
+      assertTlsProblem(await get(gw.port, '/wrong-ca'), /^certificate verify failed: /);
+    } finally {
+      delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    }
+  });
+
+  test('a target that accepts TCP but never completes the handshake: 504 at the connect timeout', async () => {
+    const res = await get(gw.port, '/silent');
+    assert.equal(res.status, 504, JSON.stringify(res.body));
+    assert.equal(res.body.code, 'upstream_timeout');
   });
 
   test('without ca, Node\'s default trust store applies (the test CA is not in it)', async () => {
