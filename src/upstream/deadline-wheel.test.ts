@@ -26,6 +26,11 @@ describe('DeadlineWheel (real timers)', () => {
     const wheel = new DeadlineWheel(5, 16);
     const t0 = performance.now();
     const offsets = [1, 7, 12, 33, 79, 80, 81, 95, 160, 161, 240, 299, 300];
+    // Native timers at the same offsets measure how late this (shared, noisy)
+    // machine's event loop runs: the wheel must be no later than one tick
+    // after them, whatever the load.
+    const nativeLate: number[] = offsets.map(() => 0);
+    offsets.forEach((ms, i) => setTimeout(() => { nativeLate[i] = performance.now() - (t0 + ms); }, ms));
     const probes = offsets.map((ms) => {
       const p = new Probe();
       wheel.schedule(p, t0 + ms);
@@ -33,15 +38,17 @@ describe('DeadlineWheel (real timers)', () => {
     });
     assert.equal(wheel.size, offsets.length);
     await sleep(360);
-    assert.equal(wheel.size, 0);
+    while (wheel.size > 0) await sleep(20); // a stalled loop may still owe the last tick
     const late: number[] = [];
     probes.forEach((p, i) => {
       assert.equal(p.fired, 1, `entry at ${offsets[i]} ms fired once`);
       const lateness = p.firedAt - (t0 + offsets[i]);
       late.push(lateness);
       assert.ok(lateness >= 0, `entry at ${offsets[i]} ms fired ${-lateness} ms early`);
-      // One 5 ms tick plus the native timer's lateness; generous for a loaded CI box.
-      assert.ok(lateness < 50, `entry at ${offsets[i]} ms fired ${lateness} ms late`);
+      // One 5 ms tick past a native timer set for the same time, plus slack for
+      // the wheel's own timer being queued behind it.
+      const bound = Math.max(nativeLate[i], 0) + 5 + 25;
+      assert.ok(lateness < bound, `entry at ${offsets[i]} ms fired ${lateness.toFixed(1)} ms late (a native timer: ${nativeLate[i].toFixed(1)} ms)`);
     });
   });
 
