@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
 import type { GatewayConfig } from '../config/types.js';
+import { consumersListing } from '../policies/consumers/directory.js';
 import { ClusterMetricsCollector, createPrimaryMetrics } from '../observability/cluster-metrics.js';
 import { createLogger, resolveLogLevel, type Logger } from '../observability/logger.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -140,6 +141,7 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
     readiness: () => supervisor.snapshot(),
     metrics: () => collector.collect(supervisor.metricsPeers()),
     routes: () => (options.routesJson ? options.routesJson(config) : config.routes),
+    consumers: () => consumersListing(config),
     details: readinessDetails,
   });
   logger.info({ host: admin.host, port: admin.port }, 'admin listening');
