@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
+import { redactSecrets } from '../admin/redact.js';
 import type { GatewayConfig } from '../config/types.js';
 import { consumersListing } from '../policies/consumers/directory.js';
 import { ClusterMetricsCollector, createPrimaryMetrics } from '../observability/cluster-metrics.js';
@@ -140,7 +141,8 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
     logger,
     readiness: () => supervisor.snapshot(),
     metrics: () => collector.collect(supervisor.metricsPeers()),
-    routes: () => (options.routesJson ? options.routesJson(config) : config.routes),
+    // why: routes carry policy configs as written, which may hold a static upstream credential.
+    routes: () => redactSecrets(options.routesJson ? options.routesJson(config) : config.routes),
     consumers: () => consumersListing(config),
     details: readinessDetails,
   });

@@ -16,7 +16,8 @@ const ACME_KEY = 'acme-proc-5f1e2d3c4b5a6978';
 const BOB_KEY = 'bob-proc-a1b2c3d4e5f60718';
 const CAROL_KEY = 'carol-proc-0f9e8d7c6b5a4938';
 const CAROL_ROTATED = 'carol-proc-rotated-11223344';
-const SECRETS = [ACME_KEY, BOB_KEY, CAROL_KEY, CAROL_ROTATED].flatMap((k) => [k, sha(k)]);
+const UPSTREAM_TOKEN = 'upstream-static-token-6a5b4c';
+const SECRETS = [ACME_KEY, BOB_KEY, CAROL_KEY, CAROL_ROTATED].flatMap((k) => [k, sha(k)]).concat(UPSTREAM_TOKEN);
 
 /** GET with an x-api-key (fresh connection); resolves with the status. */
 function getWithKey(port: number, path: string, key: string | null): Promise<number> {
@@ -68,6 +69,10 @@ policies:
 routes:
   - { name: keyed, match: { path: /keyed }, upstream: a, policies: [ keys ] }
   - { name: partners, match: { path: /partners }, upstream: a, policies: [ keys, partners-only ] }
+  - name: to-legacy
+    match: { path: /legacy }
+    upstream: a
+    policies: [ keys, { headers: { request: { set: { authorization: "Bearer ${UPSTREAM_TOKEN}" } } } } ]
 `;
   gw = await startGateway(yaml, { env: { BOB_API_KEY: BOB_KEY } });
   const g = gw;
@@ -91,6 +96,7 @@ routes:
   const routes = await httpGet(adminPort, '/routes');
   assert.equal(routes.status, 200);
   assert.match(routes.body, /key-auth/);
+  assert.match(routes.body, /"authorization":"\[redacted\]"/, 'a static upstream credential is redacted');
   assertNoSecrets(routes.body, '/routes');
   assertNoSecrets((await httpGet(adminPort, '/readyz')).body, '/readyz');
   let metrics = '';
