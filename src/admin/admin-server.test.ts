@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { test } from 'node:test';
+import { parseConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
+import { consumersListing } from '../policies/consumers/directory.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
 
 function call(server: AdminServer, method: string, path: string): Promise<{ status: number; type: string; body: string }> {
@@ -89,4 +92,33 @@ test('admin server rejects when its port is taken', async (t) => {
     assert.equal(err.message, `cannot listen on 127.0.0.1:${first.port} (admin): address in use`);
     return true;
   });
+});
+
+test('GET /consumers lists ids, usernames, groups and key names; never a key or its hash', async (t) => {
+  const key = 'bob-secret-key-123';
+  const hash = createHash('sha256').update(key).digest('hex');
+  const config = parseConfig(`consumers:
+  - { id: acme, username: acme-corp, groups: [ partners ], keys: [ { sha256: "${createHash('sha256').update('acme-key').digest('hex')}", name: ci } ] }
+  - { id: bob, groups: [ internal ], keys: [ { env: BOB_API_KEY } ] }
+`, 'gw.yaml', { BOB_API_KEY: key });
+  const server = await startAdminServer({
+    host: '127.0.0.1', port: 0, logger: createLogger('silent'),
+    readiness: () => ({ ready: true }), metrics: async () => '', routes: () => config.routes, consumers: () => consumersListing(config),
+  });
+  t.after(() => server.close());
+  const r = await call(server, 'GET', '/consumers');
+  assert.equal(r.status, 200);
+  assert.equal(r.type, 'application/json');
+  assert.deepEqual(JSON.parse(r.body), {
+    consumers: [
+      { id: 'acme', username: 'acme-corp', groups: ['partners'], keys: [{ name: 'ci', source: 'sha256' }] },
+      { id: 'bob', username: '', groups: ['internal'], keys: [{ name: 'key-0', source: 'env' }] },
+    ],
+  });
+  for (const secret of [key, hash, 'acme-key']) assert.ok(!r.body.includes(secret));
+  const bare = await startAdminServer({
+    host: '127.0.0.1', port: 0, logger: createLogger('silent'), readiness: () => ({ ready: true }), metrics: async () => '', routes: () => [],
+  });
+  t.after(() => bare.close());
+  assert.deepEqual(JSON.parse((await call(bare, 'GET', '/consumers')).body), { consumers: [] });
 });

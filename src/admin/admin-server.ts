@@ -24,6 +24,8 @@ export interface AdminServerOptions {
   metrics(): Promise<string>;
   /** JSON for `GET /routes` (served as given). */
   routes(): unknown;
+  /** JSON for `GET /consumers` (served as given; never key material). Absent: `{ consumers: [] }`. */
+  consumers?(): unknown;
   /**
    * Extension point: named providers whose results appear under `details` in
    * `/readyz` (e.g. shared-state connectivity). A provider that throws shows
@@ -69,7 +71,7 @@ function collectDetails(details: Map<string, () => unknown> | undefined): Record
 }
 
 /**
- * Starts the admin HTTP listener (health, readiness, metrics, routes) in the
+ * Starts the admin HTTP listener (health, readiness, metrics, routes, consumers) in the
  * primary. Resolves once bound; rejects with a {@link ListenError}
  * (`cannot listen on 127.0.0.1:9901 (admin): address in use`) if the address
  * cannot be bound.
@@ -106,6 +108,9 @@ export function startAdminServer(options: AdminServerOptions): Promise<AdminServ
         return;
       case '/routes':
         sendJson(res, 200, options.routes());
+        return;
+      case '/consumers':
+        sendJson(res, 200, options.consumers ? options.consumers() : { consumers: [] });
         return;
       default:
         problem(res, ErrorCodes.ROUTE_NOT_FOUND, `no admin endpoint at ${path}`);

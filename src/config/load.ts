@@ -91,14 +91,14 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     }
     if (issues.items.length === 0) {
       checkSchema(data, issues);
-      checkSemantics(data, issues);
+      checkSemantics(data, issues, env);
     }
   }
   const envIssues: ConfigIssue[] = [];
   const overrides = readEnvOverrides(env, envIssues);
   const all = [...issues.sorted(), ...envIssues];
   if (all.length > 0) throw new ConfigError(all);
-  const config = normalise(data as Record<string, unknown>, resolve(file));
+  const config = normalise(data as Record<string, unknown>, resolve(file), env);
   applyEnvOverrides(config, overrides);
   addGrpcRoutes(config, issues);
   return config;

@@ -6,6 +6,7 @@ import type {
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import type { PolicySpec } from '../policies/types.js';
+import { normaliseConsumers } from '../policies/consumers/consumers-config.js';
 
 /**
  * Every default the loader fills in (the schema's descriptions say the same).
@@ -87,8 +88,9 @@ type Obj = Record<string, any>;
  *
  * @param data the parsed YAML, already validated.
  * @param source absolute path of the file, kept for messages.
+ * @param env where `env:` consumer keys are read (they are hashed here).
  */
-export function normalise(data: Obj | null, source: string): GatewayConfig {
+export function normalise(data: Obj | null, source: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const doc: Obj = data ?? {};
   const upstreams: Record<string, UpstreamConfig> = {};
   for (const [name, up] of Object.entries<Obj>(doc.upstreams ?? {})) {
@@ -111,6 +113,7 @@ export function normalise(data: Obj | null, source: string): GatewayConfig {
     globalRateLimits: refs(doc.globalRateLimits),
     policies,
     globalPolicies: refs(doc.globalPolicies),
+    consumers: normaliseConsumers(doc.consumers, env),
     rateLimitConsumerHeader: String(doc.rateLimitConsumerHeader ?? DEFAULTS.rateLimitConsumerHeader).toLowerCase(),
     grpc: ((doc.grpc ?? []) as Obj[]).map(normaliseGrpc),
     source,

@@ -5,6 +5,7 @@ import { tryParseDuration } from './units.js';
 import { checkUpstreamTls } from './upstream-tls-check.js';
 import { POLICY_FACTORIES } from '../policies/registry.js';
 import { checkRateLimit } from '../policies/rate-limit/schema.js';
+import { checkConsumers } from '../policies/consumers/consumers-config.js';
 
 type Obj = Record<string, unknown>;
 
@@ -27,11 +28,13 @@ export function pathParams(path: string): string[] {
  *
  * @param data the parsed YAML (plain JS values).
  * @param issues where to add problems.
+ * @param env the environment `env:` consumer keys are read from.
  */
-export function checkSemantics(data: unknown, issues: IssueList): void {
+export function checkSemantics(data: unknown, issues: IssueList, env: NodeJS.ProcessEnv = process.env): void {
   if (!isObj(data)) return;
   const upstreams = isObj(data.upstreams) ? data.upstreams : {};
   if (isObj(data.server)) checkServer(data.server, issues);
+  checkConsumers(data.consumers, (path, message) => issues.add(path, message), env);
   for (const [name, up] of Object.entries(upstreams)) if (isObj(up)) checkUpstream(name, up, issues);
   const limits = checkRateLimits(data.rateLimits, issues);
   const policies = checkPolicies(data, limits, issues);

@@ -22,10 +22,36 @@ export interface GatewayConfig {
   policies: Record<string, PolicySpec>;
   /** Names of the policies every route runs first, in order. */
   globalPolicies: string[];
+  /** The configured consumers (`consumers:`), in config order; keys only as hashes. */
+  consumers: ConsumerConfig[];
   /** REST→gRPC transcoding entries (their routes are appended to `routes`). */
   grpc: GrpcTranscodeConfig[];
   /** Where the config came from (absolute path), for messages. */
   source: string;
+}
+
+/** One configured consumer. */
+export interface ConsumerConfig {
+  id: string;
+  /** '' when not configured. */
+  username: string;
+  groups: string[];
+  keys: ConsumerKeyConfig[];
+}
+
+/**
+ * One API key of a consumer, as its hash only: `sha256:` keys as written,
+ * `env:` and `file:` keys read and hashed at load (the key itself never
+ * enters the normalised config, so it never reaches a worker, the admin API
+ * or a log).
+ */
+export interface ConsumerKeyConfig {
+  /** The configured name, or `key-<index>`. */
+  name: string;
+  /** SHA-256 of the key, lower-case hex. */
+  sha256: string;
+  /** Where it came from: `sha256`, `env` or `file`. */
+  source: 'sha256' | 'env' | 'file';
 }
 
 /** One REST→gRPC transcoding entry. */

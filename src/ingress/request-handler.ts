@@ -22,6 +22,8 @@ import { RequestIdGenerator } from './request-id.js';
 /** Per-request accounting hooks (metrics); implemented in observability/. */
 export interface RequestObserver extends UpstreamObserver {
   observe(routeIndex: number, method: string, status: number, seconds: number): void;
+  /** A finished request for which a policy identified a consumer (called only then). */
+  observeConsumer(routeIndex: number, consumerId: string): void;
 }
 
 /** What the request handler is built from besides config, router and groups. */
@@ -298,7 +300,11 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
     if (ctx.call !== null) this.dispatcher.release(ctx.call);
     const chain = ctx.chain;
     if (chain !== null && chain.onLog !== null) runLog(chain.onLog, ctx, this.onPolicyError);
-    if (this.observer !== null) this.observer.observe(ctx.routeIndex, ctx.method, ctx.aborted ? 499 : ctx.status, seconds);
+    if (this.observer !== null) {
+      this.observer.observe(ctx.routeIndex, ctx.method, ctx.aborted ? 499 : ctx.status, seconds);
+      // why: requests without a consumer pay this one null check.
+      if (ctx.consumer !== null) this.observer.observeConsumer(ctx.routeIndex, ctx.consumer.id);
+    }
     if (--this.inflightCount === 0 && this.onIdle !== null) this.onIdle();
   }
 

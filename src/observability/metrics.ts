@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { ConsumerRecorder, ConsumerStore } from './consumer-metrics.js';
 
 /** Latency buckets (seconds) for a gateway: sub-millisecond proxying up to slow upstreams. */
 export const DURATION_BUCKETS: readonly number[] = [
@@ -27,6 +28,8 @@ export interface WorkerMetrics {
   setInflightSource(source: () => number): void;
   /** Shared storage behind `turnpike_requests_total` and `turnpike_request_duration_seconds`. */
   readonly requests: RequestStore;
+  /** Storage behind `turnpike_consumer_requests_total`. */
+  readonly consumers: ConsumerStore;
 }
 
 /** The hot-path recorder returned by {@link createRequestMetrics}. */
@@ -150,6 +153,7 @@ function customMetric(name: string, help: string, type: 'counter' | 'histogram',
 export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}): WorkerMetrics {
   const registry = new Registry();
   const requests = new RequestStore();
+  const consumers = new ConsumerStore();
   let inflightSource: () => number = function none() {
     return 0;
   };
@@ -158,6 +162,9 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
     () => requests.counterValues(), () => requests.reset()));
   registry.registerMetric(customMetric(durationName, 'Request duration in seconds (receipt to response end), by route.', 'histogram',
     () => requests.histogramValues(durationName), () => requests.reset()));
+  registry.registerMetric(customMetric('turnpike_consumer_requests_total',
+    'Requests answered for an identified consumer, by consumer id and route (ids beyond the configured ones and a per-worker cap count as "(other)").',
+    'counter', () => consumers.counterValues(), () => consumers.reset()));
   const upstreamErrors = new Counter({
     name: 'turnpike_upstream_errors_total',
     help: 'Upstream failures by upstream and kind (connect, timeout, reset, bad_response, ...).',
@@ -186,6 +193,7 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
     upstreamErrors,
     targetAvailable,
     requests,
+    consumers,
     setInflightSource(source: () => number) {
       inflightSource = source;
     },
@@ -209,6 +217,17 @@ export function createRequestMetrics(routeNames: string[], metrics: WorkerMetric
   const routes: RouteSeries[] = [metrics.requests.route(NO_ROUTE_LABEL)];
   for (const name of routeNames) routes.push(metrics.requests.route(name));
   return new RouteRecorder(routes);
+}
+
+/**
+ * Builds the per-consumer recorder for one compiled config
+ * (`turnpike_consumer_requests_total`): the configured consumer ids have
+ * their series; others are admitted up to a cap. Uses the process-wide
+ * registry unless `metrics` is given.
+ */
+export function createConsumerMetrics(routeNames: readonly string[], consumerIds: readonly string[],
+  metrics: WorkerMetrics = workerMetrics()): ConsumerRecorder {
+  return new ConsumerRecorder(metrics.consumers, [NO_ROUTE_LABEL, ...routeNames], consumerIds);
 }
 
 /** Implementation of {@link RequestMetrics}: slot 0 is "no route", slot i+1 is route i. */

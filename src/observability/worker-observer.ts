@@ -1,7 +1,8 @@
 import type { GatewayConfig } from '../config/types.js';
 import type { RequestObserver } from '../ingress/request-handler.js';
 import type { Logger } from './logger.js';
-import { createRequestMetrics, workerMetrics, type RequestMetrics, type WorkerMetrics } from './metrics.js';
+import type { ConsumerRecorder } from './consumer-metrics.js';
+import { createConsumerMetrics, createRequestMetrics, workerMetrics, type RequestMetrics, type WorkerMetrics } from './metrics.js';
 
 /**
  * The worker's observability hooks: request metrics (by route, method,
@@ -10,13 +11,16 @@ import { createRequestMetrics, workerMetrics, type RequestMetrics, type WorkerMe
  */
 export class WorkerObserver implements RequestObserver {
   private readonly requests: RequestMetrics;
+  private readonly consumers: ConsumerRecorder;
   private readonly metrics: WorkerMetrics;
   private readonly logger: Logger | null;
 
   constructor(config: GatewayConfig, logger: Logger | null, metrics: WorkerMetrics = workerMetrics()) {
     this.metrics = metrics;
     this.logger = logger;
-    this.requests = createRequestMetrics(config.routes.map((r) => r.name), metrics);
+    const routeNames = config.routes.map((r) => r.name);
+    this.requests = createRequestMetrics(routeNames, metrics);
+    this.consumers = createConsumerMetrics(routeNames, (config.consumers ?? []).map((c) => c.id), metrics);
     for (const [name, upstream] of Object.entries(config.upstreams)) {
       for (const t of upstream.targets) metrics.targetAvailable.set({ upstream: name, target: t.url }, 1);
     }
@@ -24,6 +28,11 @@ export class WorkerObserver implements RequestObserver {
 
   observe(routeIndex: number, method: string, status: number, seconds: number): void {
     this.requests.observe(routeIndex, method, status, seconds);
+  }
+
+  /** A finished request of an identified consumer (its id, never its credential). */
+  observeConsumer(routeIndex: number, consumerId: string): void {
+    this.consumers.observe(routeIndex, consumerId);
   }
 
   upstreamError(upstream: string, kind: string): void {

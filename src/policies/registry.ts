@@ -1,7 +1,9 @@
 /** Every policy kind, in the order their instances run on a route: one line each. */
+import { aclFactory } from './acl/index.js';
 import { corsFactory } from './cors/index.js';
 import { headersFactory } from './headers/index.js';
 import { ipRestrictionFactory } from './ip-restriction/index.js';
+import { keyAuthFactory } from './key-auth/index.js';
 import { rateLimitFactory } from './rate-limit/index.js';
 import type { PolicyFactory } from './types.js';
 
@@ -11,4 +13,6 @@ export const POLICY_FACTORIES: readonly PolicyFactory[] = [
   rateLimitFactory,
   corsFactory,
   headersFactory,
+  keyAuthFactory,
+  aclFactory,
 ];

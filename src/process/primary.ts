@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
+import { redactSecrets } from '../admin/redact.js';
 import type { GatewayConfig } from '../config/types.js';
+import { consumersListing } from '../policies/consumers/directory.js';
 import { ClusterMetricsCollector, createPrimaryMetrics } from '../observability/cluster-metrics.js';
 import { createLogger, resolveLogLevel, type Logger } from '../observability/logger.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -139,7 +141,9 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
     logger,
     readiness: () => supervisor.snapshot(),
     metrics: () => collector.collect(supervisor.metricsPeers()),
-    routes: () => (options.routesJson ? options.routesJson(config) : config.routes),
+    // why: routes carry policy configs as written, which may hold a static upstream credential.
+    routes: () => redactSecrets(options.routesJson ? options.routesJson(config) : config.routes),
+    consumers: () => consumersListing(config),
     details: readinessDetails,
   });
   logger.info({ host: admin.host, port: admin.port }, 'admin listening');
