@@ -30,7 +30,8 @@ export class RequestKey {
 
   /**
    * The key of `ctx` on route `routeName`. `consumer` is the authenticated
-   * consumer's id once a policy set one, else the consumer header. A missing header counts under the
+   * consumer's id once a policy set one, else the consumer header. Header
+   * values count by their SHA-256 digest (128 bits kept), never in clear. A missing header counts under the
    * client address instead (`ip:<addr>`), so clients without it are still
    * limited one by one. Parts are joined with a newline, which no header value
    * or route name can contain.
@@ -45,7 +46,9 @@ export class RequestKey {
       else if (kind === Part.Consumer && ctx.consumer !== null) key += 'c:' + ctx.consumer.id;
       else {
         const v = ctx.header(this.headers[i]);
-        key += v === '' ? 'ip:' + ctx.clientIp : v;
+        // why: a header used as a key is often a credential (an API key, a
+        // token): only its digest may reach Redis key names and local maps.
+        key += v === '' ? 'ip:' + ctx.clientIp : 'h:' + createHash('sha256').update(v).digest('base64url').slice(0, 22);
       }
     }
     return key.length > MAX_KEY_CHARS ? key.slice(0, 64) + '#' + createHash('sha256').update(key).digest('base64url') : key;
