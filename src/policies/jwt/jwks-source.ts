@@ -176,8 +176,10 @@ export class JwksSource {
         method: 'GET', signal, dispatcher: this.dispatcher,
         headers: { accept: 'application/jwk-set+json, application/json' },
       });
+      // why: a body destroyed early emits 'error'; unheard, that would be an uncaught exception.
+      res.body.on('error', ignore);
       if (res.statusCode !== 200) {
-        res.body.destroy();
+        await res.body.dump().catch(ignore);
         throw new FetchFailure('http_error', `HTTP ${res.statusCode}`);
       }
       const chunks: Buffer[] = [];
@@ -185,7 +187,7 @@ export class JwksSource {
       for await (const chunk of res.body) {
         size += (chunk as Buffer).length;
         if (size > MAX_BODY_BYTES) {
-          res.body.destroy();
+          // Leaving the loop destroys the body.
           throw new FetchFailure('invalid', `the JWKS is larger than ${MAX_BODY_BYTES} bytes`);
         }
         chunks.push(chunk as Buffer);
@@ -203,6 +205,10 @@ export class JwksSource {
       throw new FetchFailure('invalid', 'the JWKS is not JSON');
     }
   }
+}
+
+function ignore(): void {
+  // nothing to do
 }
 
 /** Node's default CA list (including NODE_EXTRA_CA_CERTS where node can tell), to which `ca` is added. */
