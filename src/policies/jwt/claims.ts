@@ -66,7 +66,7 @@ function deepFreeze(v: unknown): void {
  * consumer claim is absent (missing_claim) or unusable (malformed: not a
  * string or number, empty, or holding a control character).
  */
-export function verifiedToken(s: JwtSettings, payload: Record<string, unknown>, kid: string | undefined, key: KeyRef): VerifiedToken | R {
+export function verifiedToken(s: JwtSettings, token: string, payload: Record<string, unknown>, kid: string | undefined, key: KeyRef): VerifiedToken | R {
   const rawId = payload[s.consumerClaim];
   if (rawId === undefined || rawId === null) return R.MissingClaim;
   const id = typeof rawId === 'boolean' ? null : headerValue(rawId);
@@ -81,7 +81,7 @@ export function verifiedToken(s: JwtSettings, payload: Record<string, unknown>, 
   if (s.headerClaims.length > 0) headerValues = s.headerClaims.map((claim) => headerValue(payload[claim]));
   const skewMs = s.clockSkewSec * 1000;
   return {
-    consumer, headerValues, key, used: false,
+    token, consumer, headerValues, key, used: false,
     validFrom: typeof payload.nbf === 'number' ? payload.nbf * 1000 - skewMs : -Infinity,
     expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 + skewMs : Infinity,
   };

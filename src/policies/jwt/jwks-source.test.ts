@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createLogger } from '../../observability/logger.js';
 import { JwksSource, type JwksOptions } from './jwks-source.js';
 import type { VerifyKey } from './keys.js';
-import { TokenCache } from './token-cache.js';
+import { TokenCache, tokenSlot } from './token-cache.js';
 import { JwksServer, testKey, type TestKey } from './test-support.js';
 
 const logger = createLogger('silent');
@@ -172,17 +172,29 @@ describe('JwksSource over https', () => {
   });
 });
 
-test('TokenCache: bounded, CLOCK keeps recently used entries', () => {
-  const c = new TokenCache<{ used: boolean; n: number }>(3);
-  for (let n = 0; n < 3; n++) c.set('t' + n, { used: false, n });
-  assert.equal(c.get('t0')?.n, 0); // t0 used: gets a second chance
-  c.set('t3', { used: false, n: 3 });
+test('TokenCache: bounded, CLOCK keeps recently used entries, a hit needs the whole token', () => {
+  const entry = (n: number, used = false): { token: string; used: boolean; n: number } => ({ token: 'header.payload.sig' + n, used, n });
+  const c = new TokenCache<{ token: string; used: boolean; n: number }>(3);
+  for (let n = 0; n < 3; n++) c.set(entry(n));
+  assert.equal(c.get('header.payload.sig0')?.n, 0); // t0 used: gets a second chance
+  c.set(entry(3));
   assert.equal(c.size, 3);
-  assert.equal(c.get('t1'), undefined, 'the oldest unused entry went');
-  assert.equal(c.get('t0')?.n, 0);
-  for (let n = 4; n < 100; n++) c.set('t' + n, { used: true, n });
+  assert.equal(c.get('header.payload.sig1'), undefined, 'the oldest unused entry went');
+  assert.equal(c.get('header.payload.sig0')?.n, 0);
+  assert.equal(c.get('other.payload.sig0'), undefined, 'same signature, other token: a miss');
+  for (let n = 4; n < 100; n++) c.set(entry(n, true));
   assert.equal(c.size, 3);
-  const none = new TokenCache<{ used: boolean }>(0);
-  none.set('x', { used: false });
+  c.delete('header.payload.sig99');
+  assert.equal(c.size, 2);
+  const none = new TokenCache<{ token: string; used: boolean }>(0);
+  none.set({ token: 'x', used: false });
   assert.equal(none.get('x'), undefined);
+  // Slots: small integers, spread.
+  const slots = new Set<number>();
+  for (let i = 0; i < 10_000; i++) {
+    const s = tokenSlot('eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.' + i.toString(36).padStart(40, 'q'));
+    assert.ok(Number.isInteger(s) && s >= 0 && s < 2 ** 30);
+    slots.add(s);
+  }
+  assert.ok(slots.size > 9_900, `${slots.size} distinct slots of 10,000`);
 });

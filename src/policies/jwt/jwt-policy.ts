@@ -204,9 +204,9 @@ export class JwtPolicy implements PolicyInstance {
         if (isSignatureFailure(err)) continue;
         return this.refuse(ctx, reasonOf(err));
       }
-      const t = verifiedToken(s, payload, kid, key.ref);
+      const t = verifiedToken(s, token, payload, kid, key.ref);
       if (typeof t === 'number') return this.refuse(ctx, t);
-      this.cache.set(token, t);
+      this.cache.set(t);
       this.counters.outcomes[O.Verified]++;
       this.apply(ctx, t, found);
       return undefined;
