@@ -138,6 +138,16 @@ describe('jwt policy (configured keys)', () => {
     assert.equal(await run(inst, context(bearer(ok))), undefined);
     const noKid = hmacToken(SECRET, claims());
     assert.equal(await run(inst, context(bearer(noKid))), undefined);
+    // A listed HS384 has no HS384 secret here: the HS256 secret is never tried for it.
+    const other = policy({ ...base, algorithms: ['RS256', 'HS256', 'HS384'] }).inst;
+    assert.equal(reasonOf(await run(other, context(bearer(hmacToken(SECRET, claims(), { alg: 'HS384' }))))), 'invalid_token:unknown_key');
+    // PS256 with the RSA key, EdDSA with an Ed25519 key: each only with its own key type.
+    const ps = await testKey('PS256', 'rsa-1');
+    const ed = await testKey('EdDSA', 'ed-1');
+    const multi = policy({ algorithms: ['PS256', 'EdDSA', 'ES256'], keys: [{ jwk: { ...ps.jwk, alg: undefined } as Record<string, unknown> }, { jwk: ed.jwk as Record<string, unknown> }] }).inst;
+    assert.equal(await run(multi, context(bearer(await signToken(ps, claims())))), undefined);
+    assert.equal(await run(multi, context(bearer(await signToken(ed, claims())))), undefined);
+    assert.equal(reasonOf(await run(multi, context(bearer(await signToken(ec, claims(), { kid: 'ed-1' }))))), 'invalid_token:unknown_key');
   });
 
   test('missing, duplicate, allowMissing, hideCredentials and sources', async () => {
