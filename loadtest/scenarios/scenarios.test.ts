@@ -42,5 +42,5 @@ test('params lookups hit statics, params and wildcards, each on its own route', 
     names.add(m.name ?? '');
   }
   for (const n of ['health', 'static', 'users-get', 'users-items-get', 'users-export', 'issue']) assert.ok(names.has(n), `no lookup reaches ${n}`);
-  assert.throws(() => scenarioByName('nope'), /unknown scenario "nope"; known: passthrough, params, large-body, slow-upstream, ratelimit, policies, transcode-small-inline/);
+  assert.throws(() => scenarioByName('nope'), /unknown scenario "nope"; known: passthrough, params, large-body, slow-upstream, ratelimit, policies, jwt, transcode-small-inline/);
 });

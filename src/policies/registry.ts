@@ -1,8 +1,9 @@
-/** Every policy kind, in the order their instances run on a route: one line each. */
+/** Every policy kind: one line each (instances run in the order a route lists them, see chain.ts). */
 import { aclFactory } from './acl/index.js';
 import { corsFactory } from './cors/index.js';
 import { headersFactory } from './headers/index.js';
 import { ipRestrictionFactory } from './ip-restriction/index.js';
+import { jwtFactory } from './jwt/index.js';
 import { keyAuthFactory } from './key-auth/index.js';
 import { rateLimitFactory } from './rate-limit/index.js';
 import type { PolicyFactory } from './types.js';
@@ -10,6 +11,7 @@ import type { PolicyFactory } from './types.js';
 /** The registered policy kinds. */
 export const POLICY_FACTORIES: readonly PolicyFactory[] = [
   ipRestrictionFactory,
+  jwtFactory,
   rateLimitFactory,
   corsFactory,
   headersFactory,

@@ -96,13 +96,27 @@ function headerCredential(ctx: RequestContext, source: CredentialSource): string
   const sl = source.scheme.length;
   let i = 0;
   while (i < value.length && value.charCodeAt(i) === 32) i++;
-  if (value.length <= i + sl || value.slice(i, i + sl).toLowerCase() !== source.scheme || value.charCodeAt(i + sl) !== 32) return null;
+  if (value.length <= i + sl || !schemeAt(value, i, source.scheme) || value.charCodeAt(i + sl) !== 32) return null;
   const token = value.slice(i + sl + 1).trim();
   return token === '' ? null : token;
 }
 
+/** Whether `value` has `scheme` (lower-case letters/token chars) at `at`, ASCII case-insensitively, without allocating. */
+function schemeAt(value: string, at: number, scheme: string): boolean {
+  for (let k = 0; k < scheme.length; k++) {
+    let c = value.charCodeAt(at + k);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== scheme.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
 function queryCredential(ctx: RequestContext, name: string): string | null | typeof DUPLICATE {
-  if (ctx.query === '') return null;
+  const q = ctx.query;
+  if (q === '') return null;
+  // why: parsing allocates; a query that cannot spell the name (not even
+  // percent- or plus-encoded) skips it.
+  if (!q.includes(name) && !q.includes('%') && !q.includes('+')) return null;
   const all = new URLSearchParams(ctx.query).getAll(name);
   if (all.length === 0) return null;
   if (all.length > 1) return DUPLICATE;
@@ -114,6 +128,8 @@ function cookieCredential(ctx: RequestContext, name: string): string | null | ty
   const names = ctx.headerNames;
   for (let i = 0; i < names.length; i++) {
     if (names[i] !== 'cookie') continue;
+    // why: splitting allocates; a cookie line without the name cannot hold it.
+    if (!ctx.headerValues[i].includes(name)) continue;
     const pairs = ctx.headerValues[i].split(';');
     for (let p = 0; p < pairs.length; p++) {
       const pair = pairs[p];

@@ -53,8 +53,8 @@ export const headersSchema: Readonly<Obj> = {
 
 const FRAMING = 'is a framing or hop-by-hop header the gateway manages itself';
 
-/** Request headers a policy may not touch, with why. */
-const REQUEST_OWNED: Readonly<Record<string, string>> = {
+/** Request headers a policy may not touch, with why (also used by jwt's claimsToHeaders). */
+export const REQUEST_OWNED: Readonly<Record<string, string>> = {
   host: 'is set by the gateway (the target\'s host, or the client\'s with the route\'s preserveHost: true); use preserveHost or the upstream target URL instead',
   'x-request-id': 'is set by the gateway on every upstream request (the client\'s if it sent one, else a generated id)',
   'x-forwarded-for': 'is set by the gateway on every upstream request (see server.trustedProxies)',
