@@ -4,7 +4,7 @@
  * file can be read, credential sources parse, header names are usable).
  */
 import { readFileSync } from 'node:fs';
-import { createSecureContext } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import type { ConfigPath } from '../../config/issues.js';
 import { checkSecret } from '../../config/secrets.js';
 import { tryParseDuration } from '../../config/units.js';
@@ -130,11 +130,15 @@ export function caProblem(path: string): string | null {
   } catch (err) {
     return `cannot read CA file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) return `CA file ${path} holds no PEM certificate`;
-  try {
-    createSecureContext({ ca: pem });
-  } catch {
-    return `CA file ${path} is not a valid PEM certificate list`;
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g);
+  if (blocks === null) return `CA file ${path} holds no PEM certificate`;
+  // why: tls.createSecureContext silently skips a CA entry it cannot parse; X509Certificate does not.
+  for (let i = 0; i < blocks.length; i++) {
+    try {
+      new X509Certificate(blocks[i]);
+    } catch {
+      return `CA file ${path}: certificate ${i + 1} is not a valid PEM certificate`;
+    }
   }
   return null;
 }
