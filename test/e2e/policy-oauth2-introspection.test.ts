@@ -93,6 +93,7 @@ policies:
   hidden: { oauth2-introspection: { url: "${idp.url}", ${creds}, hideCredentials: true, claimsToHeaders: { email: x-user-email } } }
   flaky: { oauth2-introspection: { url: "${flaky.url}", ${creds}, timeout: 300ms, cacheTtl: 1m } }
   tls: { oauth2-introspection: { url: "${idpTls.url}", ${creds}, ca: "${ca.caFile}" } }
+  small: { oauth2-introspection: { url: "${idp.url}", ${creds}, maxInFlight: 4, maxQueued: 4, timeout: 10s } }
 routes:
   - { name: basic, match: { path: /basic/* }, upstream: up, policies: [ idp ] }
   - { name: post, match: { path: /post/* }, upstream: up, policies: [ idp-post ] }
@@ -100,6 +101,7 @@ routes:
   - { name: hidden, match: { path: /hidden/* }, upstream: up, policies: [ hidden ] }
   - { name: flaky, match: { path: /flaky/* }, upstream: up, policies: [ flaky ] }
   - { name: tls, match: { path: /tls/* }, upstream: up, policies: [ tls ] }
+  - { name: small, match: { path: /small/* }, upstream: up, policies: [ small ] }
 `);
     gw = await startWorker(config, { metricsRegistry: registry });
   });
@@ -166,13 +168,32 @@ routes:
   test('50 concurrent requests with one unknown token: exactly one introspection call', async () => {
     idp.tokens.set('burst', { active: true, sub: 'u-burst' });
     const release = idp.hold();
-    const replies = Array.from({ length: 50 }, () => send(gw.port, '/basic/burst', bearer('burst')));
-    // Every request has reached the policy (49 joined the first one's call) before the endpoint answers.
-    await until('49 joined lookups', async () => await metric(registry, 'turnpike_introspection_cache_lookups_total', { policy: 'idp', result: 'joined' }) >= 49);
-    release();
+    let replies: Array<Promise<Reply>> = [];
+    try {
+      replies = Array.from({ length: 50 }, () => send(gw.port, '/basic/burst', bearer('burst')));
+      // Every request has reached the policy (49 joined the first one's call) before the endpoint answers.
+      await until('49 joined lookups', async () => await metric(registry, 'turnpike_introspection_cache_lookups_total', { policy: 'idp', result: 'joined' }) >= 49);
+    } finally { release(); }
     const all = await Promise.all(replies);
     assert.ok(all.every((r) => r.status === 200), all.map((r) => r.status).join(','));
     assert.equal(idp.callsFor('burst'), 1);
+  });
+
+  test('a flood of random tokens: at most maxInFlight calls at once, maxQueued wait, the rest get 503 at once', async () => {
+    const before = idp.calls.length;
+    const release = idp.hold();
+    let replies: Array<Promise<Reply>> = [];
+    try {
+      replies = Array.from({ length: 60 }, (_, i) => send(gw.port, '/small/x', bearer('random-' + i + '-' + Math.random())));
+      await until('52 overloaded', async () => await metric(registry, 'turnpike_introspection_overloaded_total', { policy: 'small' }) >= 52);
+      await until('4 calls at the endpoint', () => idp.calls.length - before >= 4);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(idp.calls.length - before, 4, 'only maxInFlight calls reached the endpoint');
+    } finally { release(); }
+    const statuses = (await Promise.all(replies)).map((r) => r.status);
+    assert.equal(statuses.filter((st) => st === 503).length, 52);
+    assert.equal(statuses.filter((st) => st === 401).length, 8, 'the running and queued ones were answered (inactive)');
+    assert.equal(idp.calls.length - before, 8);
   });
 
   test('clientAuth post: the credentials go in the form body', async () => {

@@ -63,6 +63,7 @@ describe('IntrospectionPolicy (fake clock, real endpoint)', () => {
   beforeEach(async () => {
     if (rig !== undefined) await rig.close();
     idp.mode = 'ok';
+    idp.hold()(); // answers nothing is held any more (after a failed test)
     idp.tokens.clear();
     idp.calls.length = 0;
     rig = new Rig(idp, { requiredScopes: [], cacheTtl: '30s', negativeCacheTtl: '5s' });
