@@ -90,7 +90,7 @@ policies:
   idp: { oauth2-introspection: { url: "${idp.url}", ${creds}, cacheTtl: 1m, negativeCacheTtl: 1m, groupsClaim: roles } }
   idp-post: { oauth2-introspection: { url: "${idpPost.url}", ${creds}, clientAuth: post } }
   scoped: { oauth2-introspection: { url: "${idp.url}", ${creds}, requiredScopes: [ "orders:read", "orders:write" ] } }
-  hidden: { oauth2-introspection: { url: "${idp.url}", ${creds}, hideCredentials: true, claimsToHeaders: { email: x-user-email } } }
+  hidden: { oauth2-introspection: { url: "${idp.url}", ${creds}, hideCredentials: true, claimsToHeaders: { x-user-email: email } } }
   flaky: { oauth2-introspection: { url: "${flaky.url}", ${creds}, timeout: 300ms, cacheTtl: 1m } }
   tls: { oauth2-introspection: { url: "${idpTls.url}", ${creds}, ca: "${ca.caFile}" } }
   small: { oauth2-introspection: { url: "${idp.url}", ${creds}, maxInFlight: 4, maxQueued: 4, timeout: 10s } }

@@ -35,7 +35,7 @@ test('an oauth2-introspection policy as in the issue loads, its config kept as w
       hideCredentials: true
       consumerClaim: [ sub, client_id ]
       groupsClaim: roles
-      claimsToHeaders: { email: x-user-email }
+      claimsToHeaders: { x-user-email: email }
       issuer: https://idp.example.com
       audiences: [ orders ]
 `, 'gw.yaml', {});
@@ -53,7 +53,7 @@ test('required fields, unknown fields and bad values are reported with file, lin
       cacheTtl: soon
       requiredScopes: [ "has space" ]
       from: [ "body:token" ]
-      claimsToHeaders: { email: x-consumer-id, sub: "bad header" }
+      claimsToHeaders: { x-consumer-id: sub, "bad header": sub, X-Mail: email, x-mail: email, Authorization: sub }
       realm: 'a"b'
       ttl: 5s
 `), [
@@ -65,11 +65,18 @@ test('required fields, unknown fields and bad values are reported with file, lin
     '12:17 policies.idp.oauth2-introspection.cacheTtl: must be a duration like 250ms, 5s, 1m, 1h or integer milliseconds',
     '13:25 policies.idp.oauth2-introspection.requiredScopes[0]: must be a scope token (printable ASCII, no space, quote or backslash)',
     '14:15 policies.idp.oauth2-introspection.from[0]: "body:token": unknown source "body" (header, query or cookie)',
-    '15:33 policies.idp.oauth2-introspection.claimsToHeaders.email: x-consumer-id is set by the gateway itself; choose another header',
-    '15:53 policies.idp.oauth2-introspection.claimsToHeaders.sub: must be a header name like x-user-email',
+    '15:41 policies.idp.oauth2-introspection.claimsToHeaders.x-consumer-id: x-consumer-id is set by the gateway itself (identity, forwarding or framing); it cannot carry a claim',
+    '15:46 policies.idp.oauth2-introspection.claimsToHeaders["bad header"]: must be a header name like x-user-email',
+    '15:88 policies.idp.oauth2-introspection.claimsToHeaders.x-mail: duplicate header name "x-mail" (names are case-insensitive)',
     '16:14 policies.idp.oauth2-introspection.realm: must be printable text without quotes or backslashes',
-    '17:7 policies.idp.oauth2-introspection.ttl: unknown field (expected one of: url, clientId, clientSecret, clientAuth, timeout, cacheTtl, negativeCacheTtl, cacheSize, maxInFlight, maxQueued, requiredScopes, from, hideCredentials, allowMissing, consumerClaim, groupsClaim, claimsToHeaders, ca, issuer, audiences, clockSkew, realm)',
+    '17:7 policies.idp.oauth2-introspection.ttl: unknown field (expected one of: url, clientId, clientSecret, clientAuth, timeout, cacheTtl, negativeCacheTtl, cacheSize, maxInFlight, maxQueued, requiredScopes, from, hideCredentials, allowMissing, consumerClaim, usernameClaim, groupsClaim, claimsToHeaders, ca, issuer, audiences, clockSkew, maxTokenLength, realm)',
   ]);
+});
+
+test('claimsToHeaders cannot target the header the token is read from', () => {
+  assert.deepEqual(issues(`  idp:
+    oauth2-introspection: { url: "https://idp.example.com/i", clientId: gw, clientSecret: env:TP_CFG_INTROSPECTION_SECRET, claimsToHeaders: { Authorization: sub } }
+`), ['7:158 policies.idp.oauth2-introspection.claimsToHeaders.Authorization: authorization is where the token is read from (from); it cannot also carry a claim']);
 });
 
 test('the ca file must exist and hold PEM certificates; the URL must not carry credentials', () => {

@@ -140,7 +140,8 @@ describe('IntrospectionPolicy (fake clock, real endpoint)', () => {
       assert.equal(r.verdict?.extraMembers, ',"reason":"malformed"');
     }
     assert.equal(idp.calls.length, 0);
-    assert.equal(wellFormedToken('x'.repeat(8192)), true);
+    assert.equal(wellFormedToken('x'.repeat(8192), 8192), true);
+    assert.equal(wellFormedToken('x'.repeat(8193), 8192), false);
   });
 
   test('two tokens in one request: 401 duplicate_credentials, no call', async () => {
@@ -204,10 +205,10 @@ describe('IntrospectionPolicy (fake clock, real endpoint)', () => {
   });
 
   test('nbf in the future (beyond clockSkew): 401 not_yet_valid until it is reached', async () => {
-    idp.tokens.set('later', { active: true, sub: 'l', nbf: T0 / 1000 + 50 });
+    idp.tokens.set('later', { active: true, sub: 'l', nbf: T0 / 1000 + 80 });
     const r = await rig.bearer('later');
     assert.equal(r.verdict?.extraMembers, ',"reason":"not_yet_valid"');
-    rig.now = T0 + 19_000; // nbf - now = 31 s > 30 s skew
+    rig.now = T0 + 19_000; // nbf - now = 61 s > 60 s skew
     assert.equal((await rig.bearer('later')).verdict?.code, 'invalid_token');
     rig.now = T0 + 20_000; // within the skew now (and the result is still cached)
     assert.equal((await rig.bearer('later')).verdict, undefined);
@@ -230,7 +231,7 @@ describe('IntrospectionPolicy (fake clock, real endpoint)', () => {
   });
 
   test('claimsToHeaders replaces client-sent values (also when the claim is absent); hideCredentials drops the token', async () => {
-    const h = new Rig(idp, { claimsToHeaders: { email: 'x-user-email', tenant: 'x-tenant' }, hideCredentials: true, from: ['header:authorization:Bearer', 'query:access_token'] });
+    const h = new Rig(idp, { claimsToHeaders: { 'x-user-email': 'email', 'x-tenant': 'tenant' }, hideCredentials: true, from: ['header:authorization:Bearer', 'query:access_token'] });
     try {
       idp.tokens.set('tok', { active: true, sub: 'u', email: 'ann@example.com' });
       const r = await h.run([['authorization', 'Bearer tok'], ['x-user-email', 'spoof@evil'], ['x-tenant', '666'], ['accept', '*/*']]);

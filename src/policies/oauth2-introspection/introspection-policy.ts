@@ -17,7 +17,7 @@ import { ExpiringLru } from './expiring-lru.js';
 import type { CallFailure, IntrospectionClient } from './introspection-client.js';
 import { toResult, type ActiveResult, type TokenResult } from './introspection-result.js';
 import type { IntrospectionCounters } from './metrics.js';
-import { MAX_TOKEN_LENGTH, type IntrospectionSettings } from './settings.js';
+import type { IntrospectionSettings } from './settings.js';
 
 const SCHEME = 'Bearer';
 
@@ -35,12 +35,12 @@ export interface IntrospectionDeps {
 }
 
 /**
- * Whether a token may be sent for introspection: at most
- * {@link MAX_TOKEN_LENGTH} characters, all visible ASCII (no space or
- * control character; a query or cookie source decodes to anything).
+ * Whether a token may be sent for introspection: at most `maxLength`
+ * characters, all visible ASCII (no space or control character; a query or
+ * cookie source decodes to anything).
  */
-export function wellFormedToken(token: string): boolean {
-  if (token.length > MAX_TOKEN_LENGTH) return false;
+export function wellFormedToken(token: string, maxLength: number): boolean {
+  if (token.length > maxLength) return false;
   for (let i = 0; i < token.length; i++) {
     const c = token.charCodeAt(i);
     if (c <= 0x20 || c >= 0x7f) return false;
@@ -62,7 +62,7 @@ export class IntrospectionPolicy implements PolicyInstance {
   constructor(policyName: string, private readonly s: IntrospectionSettings, private readonly deps: IntrospectionDeps) {
     this.name = 'oauth2-introspection:' + policyName;
     this.cache = new ExpiringLru(s.cacheSize);
-    this.stripped = s.claimHeaders.map(([, header]) => header);
+    this.stripped = s.claimHeaders.map(([header]) => header);
     // why: one shared error object; a 503 allocates nothing (it carries no per-request header).
     this.unavailable = new GatewayError(ErrorCodes.AUTH_PROVIDER_UNAVAILABLE, 'The token could not be checked; try again later');
     this.scopeParam = 'scope="' + s.requiredScopes.join(' ') + '"';
@@ -79,7 +79,7 @@ export class IntrospectionPolicy implements PolicyInstance {
       return challenge(ctx, ErrorCodes.UNAUTHORIZED, SCHEME, s.realm, '', '', 'An access token is required');
     }
     const token = found.value;
-    if (!wellFormedToken(token)) return this.refuse(ctx, 'malformed');
+    if (!wellFormedToken(token, s.maxTokenLength)) return this.refuse(ctx, 'malformed');
     // why: results are keyed by a SHA-256 of the token, so the cache never
     // holds a usable token; the one-shot hash() costs about 1 µs.
     const key = hash('sha256', token, 'base64');
@@ -166,7 +166,7 @@ const DETAIL: Record<string, string> = {
   inactive: 'The access token is not active (unknown, expired or revoked)',
   expired: 'The access token has expired',
   not_yet_valid: 'The access token is not valid yet',
-  wrong_issuer: 'The access token was issued by another authorization server',
-  wrong_audience: 'The access token is not meant for this API',
-  no_consumer: 'The access token names no subject, user or client',
+  bad_issuer: 'The access token was issued by another authorization server',
+  bad_audience: 'The access token is not meant for this API',
+  missing_claim: 'The access token names no subject, user or client',
 };

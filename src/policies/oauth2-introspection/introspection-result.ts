@@ -5,7 +5,7 @@
  * claim headers. A cache hit then costs no parsing at all.
  */
 import type { Consumer } from '../consumer.js';
-import { safeFieldValue } from '../headers/field-value.js';
+import { hasControlChar, safeFieldValue } from '../headers/field-value.js';
 import type { IntrospectionSettings } from './settings.js';
 
 /** A token the endpoint called active and that passed the configured checks. */
@@ -26,19 +26,12 @@ export interface ActiveResult {
 export interface InactiveResult {
   readonly active: false;
   readonly expiresAt: number;
-  /** `inactive`, `expired`, `wrong_issuer`, `wrong_audience` or `no_consumer`. */
+  /** `inactive`, `expired`, `bad_issuer`, `bad_audience`, `missing_claim` or `malformed` (an unusable consumer claim). */
   readonly reason: string;
 }
 
 /** A cacheable verdict on one token. */
 export type TokenResult = ActiveResult | InactiveResult;
-
-/** Claims a consumer id may come from: a non-empty string or a finite number. */
-function claimText(v: unknown): string | null {
-  if (typeof v === 'string') return v === '' ? null : v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return null;
-}
 
 /** Seconds since the epoch as ms, or 0 when the claim is absent or not a number. */
 function epochMs(v: unknown): number {
@@ -52,20 +45,33 @@ export function scopeList(v: unknown): readonly string[] {
   return [];
 }
 
-function groupList(v: unknown): string[] {
-  const list = typeof v === 'string' ? v.split(' ') : Array.isArray(v) ? v : [];
+/** Most groups taken from the groups claim. */
+const MAX_GROUPS = 256;
+
+/** The groups claim: a list of strings, or one string of names separated by spaces and/or commas. */
+export function groupList(v: unknown): string[] {
+  const raw: unknown[] = typeof v === 'string' ? v.split(/[\s,]+/) : Array.isArray(v) ? v : [];
   const out: string[] = [];
-  for (const g of list) if (typeof g === 'string' && g !== '') out.push(safeFieldValue(g));
+  for (let i = 0; i < raw.length && out.length < MAX_GROUPS; i++) {
+    const g = raw[i];
+    if (typeof g !== 'string' || g === '' || hasControlChar(g)) continue;
+    // why: groups go upstream comma-joined (x-consumer-groups); a comma inside one would make two.
+    out.push(safeFieldValue(g).replaceAll(',', '%2C'));
+  }
   return out;
 }
 
-/** A claim as one header value ('' when there is nothing to send). */
-export function claimHeaderValue(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'string') return safeFieldValue(v);
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return safeFieldValue(v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(','));
-  return safeFieldValue(JSON.stringify(v));
+/**
+ * A claim as a header value: strings (non-ASCII percent-encoded), finite
+ * numbers and booleans; null for anything else (objects, lists, absent,
+ * empty) and for text with a control character, so nothing an answer
+ * carries can split a header line.
+ */
+export function claimHeaderValue(v: unknown): string | null {
+  if (typeof v === 'string') return v === '' || hasControlChar(v) ? null : safeFieldValue(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return null;
 }
 
 function audienceMatches(aud: unknown, wanted: readonly string[]): boolean {
@@ -85,28 +91,31 @@ export function toResult(body: Record<string, unknown>, s: IntrospectionSettings
   if (body.active !== true) return negative('inactive');
   const expMs = epochMs(body.exp);
   if (expMs !== 0 && expMs + s.clockSkewMs <= now) return negative('expired');
-  if (s.issuer !== null && body.iss !== s.issuer) return negative('wrong_issuer');
-  if (s.audiences !== null && !audienceMatches(body.aud, s.audiences)) return negative('wrong_audience');
-  let id: string | null = null;
-  for (let i = 0; i < s.consumerClaims.length && id === null; i++) id = claimText(body[s.consumerClaims[i]]);
-  if (id === null) return negative('no_consumer');
+  if (s.issuer !== null && body.iss !== s.issuer) return negative('bad_issuer');
+  if (s.audiences !== null && !audienceMatches(body.aud, s.audiences)) return negative('bad_audience');
+  // The first consumer claim present (a non-empty string or a number) names the consumer.
+  let raw: unknown;
+  for (let i = 0; i < s.consumerClaims.length && (raw === undefined || raw === null || raw === ''); i++) raw = body[s.consumerClaims[i]];
+  if (raw === undefined || raw === null || raw === '') return negative('missing_claim');
+  const id = typeof raw === 'boolean' ? null : claimHeaderValue(raw);
+  if (id === null) return negative('malformed');
   const scopes = s.requiredScopes.length === 0 ? [] : scopeList(body.scope);
   const headers: string[] = [];
-  for (const [claim, header] of s.claimHeaders) {
+  for (const [header, claim] of s.claimHeaders) {
     const value = claimHeaderValue(body[claim]);
-    if (value !== '') headers.push(header, value);
+    if (value !== null) headers.push(header, value);
   }
-  const clientId = claimText(body.client_id);
-  const username = typeof body.username === 'string' ? safeFieldValue(body.username) : '';
+  const clientId = claimHeaderValue(body.client_id);
+  const username = claimHeaderValue(body[s.usernameClaim]) ?? '';
   return {
     active: true,
     expiresAt: expMs === 0 ? now + s.cacheTtlMs : Math.min(now + s.cacheTtlMs, expMs),
     notBeforeMs: epochMs(body.nbf),
     consumer: {
-      id: safeFieldValue(id),
+      id,
       username,
       groups: s.groupsClaim === null ? [] : groupList(body[s.groupsClaim]),
-      credential: { kind: 'oauth2', id: clientId === null ? '' : safeFieldValue(clientId) },
+      credential: { kind: 'oauth2', id: clientId ?? '' },
       claims: body,
     },
     scopeOk: s.requiredScopes.every((r) => scopes.includes(r)),

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import type { ConfigPath } from '../../config/issues.js';
 import { checkSecret } from '../../config/secrets.js';
-import { tryParseDuration } from '../../config/units.js';
-import { parseSource } from '../credentials/credential-source.js';
+import { tryParseDuration, tryParseSize } from '../../config/units.js';
+import { parseSource, SourceKind, type CredentialSource } from '../credentials/credential-source.js';
 import type { IssueSink } from '../types.js';
 
 /** `{ oauth2-introspection: <this> }` as written in the config file (schema- and check-valid). */
@@ -42,9 +42,11 @@ export interface IntrospectionConfig {
   readonly allowMissing?: boolean;
   /** Claim(s) naming the consumer, first present wins (default sub, username, client_id). */
   readonly consumerClaim?: string | readonly string[];
+  /** Claim holding the consumer's username (default `username`). */
+  readonly usernameClaim?: string;
   /** Claim holding the consumer's groups (an array of strings or a space-separated string). */
   readonly groupsClaim?: string;
-  /** `{ <claim>: <upstream header> }`: claims copied to request headers (client-sent ones always removed). */
+  /** `{ <upstream header>: <claim> }`: claims copied to request headers (client-sent ones always removed). */
   readonly claimsToHeaders?: Readonly<Record<string, string>>;
   /** PEM file of CA certificates trusted for the endpoint, besides node's own store. */
   readonly ca?: string;
@@ -52,8 +54,10 @@ export interface IntrospectionConfig {
   readonly issuer?: string;
   /** One of these must be in the result's `aud`, when set. */
   readonly audiences?: readonly string[];
-  /** Tolerance for `nbf` and `exp` (default 30s). */
+  /** Tolerance for `nbf` and `exp` (default 60s). */
   readonly clockSkew?: string | number;
+  /** Longer tokens are refused (malformed) without a call (default 8kb). */
+  readonly maxTokenLength?: string | number;
   /** `realm` of the WWW-Authenticate challenge (default "turnpike"). */
   readonly realm?: string;
 }
@@ -98,15 +102,18 @@ export const introspectionSchema: Readonly<Record<string, unknown>> = {
       type: ['string', 'array'], minLength: 1, minItems: 1, items: { type: 'string', minLength: 1 },
       description: 'Claim naming the consumer, or a list (first present wins); default sub, then username, then client_id.',
     },
-    groupsClaim: { type: 'string', minLength: 1, description: 'Claim holding the consumer\'s groups (array of strings or space-separated string).' },
+    usernameClaim: { type: 'string', minLength: 1, description: 'Claim holding the consumer\'s username (x-consumer-username); default username.' },
+    groupsClaim: { type: 'string', minLength: 1, description: 'Claim holding the consumer\'s groups (a list of strings, or one space/comma-separated string).' },
     claimsToHeaders: {
-      type: 'object', description: '{ <claim>: <header> }: claims copied to upstream request headers; client-sent headers of those names are always removed.',
-      additionalProperties: { type: 'string', pattern: TOKEN, 'x-message': 'must be a header name like x-user-email' },
+      type: 'object', description: 'Upstream request header → claim name. Client-sent headers of these names are always removed.',
+      propertyNames: { pattern: TOKEN, 'x-message': 'must be a header name like x-user-email' },
+      additionalProperties: { type: 'string', minLength: 1, 'x-message': 'must be a claim name' },
     },
     ca: { type: 'string', minLength: 1, description: 'PEM file of CA certificates trusted for the endpoint, in addition to node\'s trust store.' },
     issuer: { type: 'string', minLength: 1, description: 'When set, the result\'s iss must equal it.' },
     audiences: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'When set, the result\'s aud must contain one of these.' },
-    clockSkew: duration('Tolerance for nbf and exp (default 30s).'),
+    clockSkew: duration('Tolerance for nbf and exp (default 60s).'),
+    maxTokenLength: { $ref: '#/$defs/size', description: 'Longer tokens are refused (malformed) without a call (default 8kb).' },
     realm: { type: 'string', pattern: '^[^"\\\\\\x00-\\x1f\\x7f]+$', description: 'realm of the WWW-Authenticate challenge (default "turnpike").', 'x-message': 'must be printable text without quotes or backslashes' },
   },
 };
@@ -159,22 +166,28 @@ export function checkIntrospection(config: unknown, at: ConfigPath, issue: Issue
     if (problem !== null) issue([...at, 'ca'], problem);
   }
   if (c.timeout !== undefined && tryParseDuration(c.timeout) === 0) issue([...at, 'timeout'], 'must be more than 0');
-  if (Array.isArray(c.from)) {
-    c.from.forEach((s: unknown, i: number) => {
-      if (typeof s !== 'string' || s === '') return;
-      const parsed = parseSource(s);
-      if (typeof parsed === 'string') issue([...at, 'from', i], parsed);
-    });
-  }
-  if (typeof c.claimsToHeaders === 'object' && c.claimsToHeaders !== null) {
-    const seen = new Map<string, string>();
-    for (const [claim, header] of Object.entries(c.claimsToHeaders as Record<string, unknown>)) {
-      if (typeof header !== 'string') continue;
+  if (c.maxTokenLength !== undefined && tryParseSize(c.maxTokenLength) === 0) issue([...at, 'maxTokenLength'], 'must be more than 0');
+  const sources: CredentialSource[] = [];
+  const from = Array.isArray(c.from) ? c.from as unknown[] : DEFAULT_FROM;
+  from.forEach((s: unknown, i: number) => {
+    if (typeof s !== 'string' || s === '') return;
+    const parsed = parseSource(s);
+    if (typeof parsed === 'string') issue([...at, 'from', i], parsed);
+    else sources.push(parsed);
+  });
+  if (typeof c.claimsToHeaders === 'object' && c.claimsToHeaders !== null && !Array.isArray(c.claimsToHeaders)) {
+    const seen = new Set<string>();
+    for (const header of Object.keys(c.claimsToHeaders)) {
       const name = header.toLowerCase();
-      if (RESERVED_HEADERS.has(name)) issue([...at, 'claimsToHeaders', claim], `${name} is set by the gateway itself; choose another header`);
-      const other = seen.get(name);
-      if (other !== undefined) issue([...at, 'claimsToHeaders', claim], `header ${name} is already used for claim ${other}`);
-      else seen.set(name, claim);
+      const path = [...at, 'claimsToHeaders', header];
+      if (seen.has(name)) issue(path, `duplicate header name "${name}" (names are case-insensitive)`);
+      seen.add(name);
+      if (RESERVED_HEADERS.has(name)) issue(path, `${name} is set by the gateway itself (identity, forwarding or framing); it cannot carry a claim`);
+      else if (sources.some((s) => (s.kind === SourceKind.Header && s.name === name) || (s.kind === SourceKind.Cookie && name === 'cookie'))) {
+        issue(path, `${name} is where the token is read from (from); it cannot also carry a claim`);
+      }
     }
   }
 }
+
+const DEFAULT_FROM: readonly string[] = ['header:authorization:Bearer'];

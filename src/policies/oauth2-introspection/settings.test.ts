@@ -13,17 +13,21 @@ test('client credentials are form-encoded before Basic (RFC 6749 §2.3.1)', () =
   assert.equal(s.cacheTtlMs, 30_000);
   assert.equal(s.negativeCacheTtlMs, 5000);
   assert.equal(s.realm, 'turnpike');
+  assert.equal(s.clockSkewMs, 60_000);
+  assert.equal(s.maxTokenLength, 8192);
+  assert.equal(s.usernameClaim, 'username');
 });
 
 test('clientAuth post puts the credentials in the form body and sends no Authorization', () => {
   const s = resolveSettings({
     url: 'http://127.0.0.1:1/i', clientId: 'gw', clientSecret: 'lit eral', clientAuth: 'post',
-    consumerClaim: 'client_id', claimsToHeaders: { email: 'X-User-Email' }, cacheTtl: '2m', negativeCacheTtl: 0,
+    consumerClaim: 'client_id', claimsToHeaders: { 'X-User-Email': 'email' }, cacheTtl: '2m', negativeCacheTtl: 0, maxTokenLength: '1kb',
   });
   assert.equal(s.authorization, null);
   assert.equal(s.formTail, '&token_type_hint=access_token&client_id=gw&client_secret=lit+eral');
   assert.deepEqual(s.consumerClaims, ['client_id']);
-  assert.deepEqual(s.claimHeaders, [['email', 'x-user-email']]);
+  assert.deepEqual(s.claimHeaders, [['x-user-email', 'email']]);
+  assert.equal(s.maxTokenLength, 1024);
   assert.equal(s.cacheTtlMs, 120_000);
   assert.equal(s.negativeCacheTtlMs, 0);
 });

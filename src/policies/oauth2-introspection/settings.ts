@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readSecret } from '../../config/secrets.js';
-import { parseDuration } from '../../config/units.js';
+import { parseDuration, parseSize } from '../../config/units.js';
 import { parseSource, type CredentialSource } from '../credentials/credential-source.js';
 import type { IntrospectionConfig } from './schema.js';
 
@@ -17,14 +17,13 @@ export const DEFAULTS = {
   cacheSize: 10_000,
   maxInFlight: 64,
   maxQueued: 64,
-  clockSkewMs: 30_000,
+  clockSkewMs: 60_000,
+  maxTokenLength: 8192,
+  usernameClaim: 'username',
   realm: 'turnpike',
   from: ['header:authorization:Bearer'],
   consumerClaims: ['sub', 'username', 'client_id'],
 } as const;
-
-/** Longest token sent for introspection; a longer one is refused as malformed without a call. */
-export const MAX_TOKEN_LENGTH = 8192;
 
 /** Largest introspection response read; a larger one counts as an endpoint failure. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -50,9 +49,12 @@ export interface IntrospectionSettings {
   readonly hideCredentials: boolean;
   readonly allowMissing: boolean;
   readonly consumerClaims: readonly string[];
+  readonly usernameClaim: string;
   readonly groupsClaim: string | null;
-  /** `[claim, header]` pairs, headers lower-case. */
+  /** `[header, claim]` pairs, headers lower-case. */
   readonly claimHeaders: ReadonlyArray<readonly [string, string]>;
+  /** Longest token sent for introspection; a longer one is refused as malformed without a call. */
+  readonly maxTokenLength: number;
   readonly issuer: string | null;
   readonly audiences: readonly string[] | null;
   readonly realm: string;
@@ -98,8 +100,10 @@ export function resolveSettings(config: IntrospectionConfig, env: NodeJS.Process
     hideCredentials: config.hideCredentials === true,
     allowMissing: config.allowMissing === true,
     consumerClaims,
+    usernameClaim: config.usernameClaim ?? DEFAULTS.usernameClaim,
     groupsClaim: config.groupsClaim ?? null,
-    claimHeaders: Object.entries(config.claimsToHeaders ?? {}).map(([claim, header]) => [claim, header.toLowerCase()] as const),
+    claimHeaders: Object.entries(config.claimsToHeaders ?? {}).map(([header, claim]) => [header.toLowerCase(), claim] as const),
+    maxTokenLength: config.maxTokenLength === undefined ? DEFAULTS.maxTokenLength : parseSize(config.maxTokenLength),
     issuer: config.issuer ?? null,
     audiences: config.audiences ?? null,
     realm: config.realm ?? DEFAULTS.realm,
