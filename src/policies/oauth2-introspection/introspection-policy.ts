@@ -81,7 +81,8 @@ export class IntrospectionPolicy implements PolicyInstance {
     const token = found.value;
     if (!wellFormedToken(token, s.maxTokenLength)) return this.refuse(ctx, 'malformed');
     // why: results are keyed by a SHA-256 of the token, so the cache never
-    // holds a usable token; the one-shot hash() costs about 1 µs.
+    // holds a usable token. The one-shot hash() costs about 1.7 µs for a
+    // short token (createHash().update().digest() about 4 times that).
     const key = hash('sha256', token, 'base64');
     const counters = this.deps.counters;
     const cached = this.cache.get(key, this.deps.now());

@@ -74,6 +74,13 @@ export function claimHeaderValue(v: unknown): string | null {
   return null;
 }
 
+/** Freezes the answer's claims tree (at most 64 KiB of JSON, once per answer). */
+function deepFreeze(v: unknown): void {
+  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
+  Object.freeze(v);
+  for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+}
+
 function audienceMatches(aud: unknown, wanted: readonly string[]): boolean {
   if (typeof aud === 'string') return wanted.includes(aud);
   if (Array.isArray(aud)) return aud.some((a) => typeof a === 'string' && wanted.includes(a));
@@ -107,17 +114,19 @@ export function toResult(body: Record<string, unknown>, s: IntrospectionSettings
   }
   const clientId = claimHeaderValue(body.client_id);
   const username = claimHeaderValue(body[s.usernameClaim]) ?? '';
+  deepFreeze(body);
   return {
     active: true,
     expiresAt: expMs === 0 ? now + s.cacheTtlMs : Math.min(now + s.cacheTtlMs, expMs),
     notBeforeMs: epochMs(body.nbf),
-    consumer: {
+    // Shared by every request the cached result serves: frozen.
+    consumer: Object.freeze({
       id,
       username,
-      groups: s.groupsClaim === null ? [] : groupList(body[s.groupsClaim]),
-      credential: { kind: 'oauth2', id: clientId ?? '' },
+      groups: Object.freeze(s.groupsClaim === null ? [] : groupList(body[s.groupsClaim])),
+      credential: Object.freeze({ kind: 'oauth2', id: clientId ?? '' }),
       claims: body,
-    },
+    }),
     scopeOk: s.requiredScopes.every((r) => scopes.includes(r)),
     headers,
   };
