@@ -5,6 +5,7 @@ import { headersFactory } from './headers/index.js';
 import { ipRestrictionFactory } from './ip-restriction/index.js';
 import { jwtFactory } from './jwt/index.js';
 import { keyAuthFactory } from './key-auth/index.js';
+import { introspectionFactory } from './oauth2-introspection/index.js';
 import { rateLimitFactory } from './rate-limit/index.js';
 import type { PolicyFactory } from './types.js';
 
@@ -12,6 +13,7 @@ import type { PolicyFactory } from './types.js';
 export const POLICY_FACTORIES: readonly PolicyFactory[] = [
   ipRestrictionFactory,
   jwtFactory,
+  introspectionFactory,
   rateLimitFactory,
   corsFactory,
   headersFactory,

@@ -11,12 +11,14 @@ import type { RequestContext } from '../../ingress/request-context.js';
  *
  * @param scheme e.g. `Bearer`, `ApiKey`.
  * @param error RFC 6750 error (`invalid_token`, `invalid_request`, `insufficient_scope`) or '' for none.
+ * @param params further auth-params, already formatted (e.g. `scope="read write"`), or '' for none.
  */
 export function challenge(ctx: RequestContext, kind: ErrorCode, scheme: string, realm: string, error: string,
-  reason: string, detail?: string): GatewayError {
+  reason: string, detail?: string, params = ''): GatewayError {
   let value = scheme + ' realm="' + realm + '"';
   if (error !== '') value += ', error="' + error + '"';
   if (reason !== '') value += ', error_description="' + reason + '"';
+  if (params !== '') value += ', ' + params;
   ctx.addResponseHeader('www-authenticate', value);
   const err = new GatewayError(kind, detail);
   if (reason !== '') err.extraMembers = ',"reason":"' + reason + '"';

@@ -1,0 +1,133 @@
+/**
+ * What an introspection answer (RFC 7662 §2.2) means for a policy, worked
+ * out once per answer and cached: active or not (and why), until when it may
+ * be reused, the consumer, whether the required scopes are there, and the
+ * claim headers. A cache hit then costs no parsing at all.
+ */
+import type { Consumer } from '../consumer.js';
+import { hasControlChar, safeFieldValue } from '../headers/field-value.js';
+import type { IntrospectionSettings } from './settings.js';
+
+/** A token the endpoint called active and that passed the configured checks. */
+export interface ActiveResult {
+  readonly active: true;
+  /** Epoch ms until which the result is reused: min(now + cacheTtl, exp). */
+  readonly expiresAt: number;
+  /** `nbf` in epoch ms (0 when absent), checked on every use. */
+  readonly notBeforeMs: number;
+  readonly consumer: Consumer;
+  /** Whether the token has every required scope. */
+  readonly scopeOk: boolean;
+  /** Upstream headers from claimsToHeaders, flat `[name, value, ...]`. */
+  readonly headers: readonly string[];
+}
+
+/** A refused token and the `reason` the client is told. */
+export interface InactiveResult {
+  readonly active: false;
+  readonly expiresAt: number;
+  /** `inactive`, `expired`, `bad_issuer`, `bad_audience`, `missing_claim` or `malformed` (an unusable consumer claim). */
+  readonly reason: string;
+}
+
+/** A cacheable verdict on one token. */
+export type TokenResult = ActiveResult | InactiveResult;
+
+/** Seconds since the epoch as ms, or 0 when the claim is absent or not a number. */
+function epochMs(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v * 1000 : 0;
+}
+
+/** The `scope` claim as a list (a space-separated string, or an array some servers send). */
+export function scopeList(v: unknown): readonly string[] {
+  if (typeof v === 'string') return v.split(' ').filter((s) => s !== '');
+  if (Array.isArray(v)) return v.filter((s): s is string => typeof s === 'string' && s !== '');
+  return [];
+}
+
+/** Most groups taken from the groups claim. */
+const MAX_GROUPS = 256;
+
+/** The groups claim: a list of strings, or one string of names separated by spaces and/or commas. */
+export function groupList(v: unknown): string[] {
+  const raw: unknown[] = typeof v === 'string' ? v.split(/[\s,]+/) : Array.isArray(v) ? v : [];
+  const out: string[] = [];
+  for (let i = 0; i < raw.length && out.length < MAX_GROUPS; i++) {
+    const g = raw[i];
+    if (typeof g !== 'string' || g === '' || hasControlChar(g)) continue;
+    // why: groups go upstream comma-joined (x-consumer-groups); a comma inside one would make two.
+    out.push(safeFieldValue(g).replaceAll(',', '%2C'));
+  }
+  return out;
+}
+
+/**
+ * A claim as a header value: strings (non-ASCII percent-encoded), finite
+ * numbers and booleans; null for anything else (objects, lists, absent,
+ * empty) and for text with a control character, so nothing an answer
+ * carries can split a header line.
+ */
+export function claimHeaderValue(v: unknown): string | null {
+  if (typeof v === 'string') return v === '' || hasControlChar(v) ? null : safeFieldValue(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return null;
+}
+
+/** Freezes the answer's claims tree (at most 64 KiB of JSON, once per answer). */
+function deepFreeze(v: unknown): void {
+  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
+  Object.freeze(v);
+  for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+}
+
+function audienceMatches(aud: unknown, wanted: readonly string[]): boolean {
+  if (typeof aud === 'string') return wanted.includes(aud);
+  if (Array.isArray(aud)) return aud.some((a) => typeof a === 'string' && wanted.includes(a));
+  return false;
+}
+
+/**
+ * The verdict on an introspection answer at time `now`. Only `active:
+ * true` (the boolean) is active; an expired `exp` (beyond the clock skew),
+ * a wrong `iss` or `aud` (when configured), or no consumer claim make the
+ * token refused. `nbf` is kept and checked on each use.
+ */
+export function toResult(body: Record<string, unknown>, s: IntrospectionSettings, now: number): TokenResult {
+  const negative = (reason: string): InactiveResult => ({ active: false, expiresAt: now + s.negativeCacheTtlMs, reason });
+  if (body.active !== true) return negative('inactive');
+  const expMs = epochMs(body.exp);
+  if (expMs !== 0 && expMs + s.clockSkewMs <= now) return negative('expired');
+  if (s.issuer !== null && body.iss !== s.issuer) return negative('bad_issuer');
+  if (s.audiences !== null && !audienceMatches(body.aud, s.audiences)) return negative('bad_audience');
+  // The first consumer claim present (a non-empty string or a number) names the consumer.
+  let raw: unknown;
+  for (let i = 0; i < s.consumerClaims.length && (raw === undefined || raw === null || raw === ''); i++) raw = body[s.consumerClaims[i]];
+  if (raw === undefined || raw === null || raw === '') return negative('missing_claim');
+  const id = typeof raw === 'boolean' ? null : claimHeaderValue(raw);
+  if (id === null) return negative('malformed');
+  const scopes = s.requiredScopes.length === 0 ? [] : scopeList(body.scope);
+  const headers: string[] = [];
+  for (const [header, claim] of s.claimHeaders) {
+    const value = claimHeaderValue(body[claim]);
+    if (value !== null) headers.push(header, value);
+  }
+  const clientId = claimHeaderValue(body.client_id);
+  const username = claimHeaderValue(body[s.usernameClaim]) ?? '';
+  deepFreeze(body);
+  return {
+    active: true,
+    expiresAt: expMs === 0 ? now + s.cacheTtlMs : Math.min(now + s.cacheTtlMs, expMs),
+    notBeforeMs: epochMs(body.nbf),
+    // Shared by every request the cached result serves: frozen.
+    consumer: Object.freeze({
+      id,
+      username,
+      groups: Object.freeze(s.groupsClaim === null ? [] : groupList(body[s.groupsClaim])),
+      credential: Object.freeze({ kind: 'oauth2', id: clientId ?? '' }),
+      claims: body,
+    }),
+    scopeOk: s.requiredScopes.every((r) => scopes.includes(r)),
+    headers,
+  };
+}
