@@ -4,6 +4,7 @@ import { displayPath } from './issues.js';
 import { tryParseDuration } from './units.js';
 import { POLICY_FACTORIES } from '../policies/registry.js';
 import { checkRateLimit } from '../policies/rate-limit/schema.js';
+import { checkTlsSection } from './tls-check.js';
 
 type Obj = Record<string, unknown>;
 
@@ -30,7 +31,10 @@ export function pathParams(path: string): string[] {
 export function checkSemantics(data: unknown, issues: IssueList): void {
   if (!isObj(data)) return;
   const upstreams = isObj(data.upstreams) ? data.upstreams : {};
-  if (isObj(data.server)) checkServer(data.server, issues);
+  if (isObj(data.server)) {
+    checkServer(data.server, issues);
+    checkTlsSection(data.server, data.admin, (path, message) => issues.add(path, message));
+  }
   for (const [name, up] of Object.entries(upstreams)) if (isObj(up)) checkUpstream(name, up, issues);
   const limits = checkRateLimits(data.rateLimits, issues);
   const policies = checkPolicies(data, limits, issues);
