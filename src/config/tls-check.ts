@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { displayPath, type ConfigPath } from './issues.js';
+import { DEFAULTS } from './normalise.js';
 import { readSecret, secretProblem } from './secrets.js';
 import type { TlsConfig } from './types.js';
 
@@ -68,8 +69,8 @@ function checkRedirect(server: Obj, admin: unknown, hasTls: boolean, issue: Issu
   if (!hasTls) issue(at, 'needs server.tls (it redirects plain HTTP requests to the TLS listener)');
   const port = server.redirectHttp;
   if (typeof port !== 'number') return;
-  if (port === (server.port ?? 8080)) issue(at, 'must differ from server.port');
-  if (isObj(admin) && port === (admin.port ?? 9901)) issue(at, 'must differ from admin.port');
+  if (port === (server.port ?? DEFAULTS.port)) issue(at, 'must differ from server.port');
+  if (port === ((isObj(admin) ? admin.port : undefined) ?? DEFAULTS.adminPort)) issue(at, 'must differ from admin.port');
 }
 
 /** A cert/key (and passphrase) triple: readable, parseable, matching, accepted by OpenSSL. */
@@ -114,7 +115,7 @@ function parseKey(text: string, file: string, passphrase: string | undefined, at
     const code = (err as NodeJS.ErrnoException).code ?? '';
     const encrypted = text.includes('ENCRYPTED');
     if (passphrase === undefined && (encrypted || code === 'ERR_MISSING_PASSPHRASE' || code === 'ERR_OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED')) {
-      issue([...at, 'passphrase'], `${resolve(file)} is encrypted: set ${displayPath([...at, 'passphrase'])} (env:NAME, file:PATH or the text)`);
+      issue([...at, 'key'], `${resolve(file)} is encrypted: set ${displayPath([...at, 'passphrase'])} (env:NAME, file:PATH or the text)`);
     } else if (passphrase !== undefined && encrypted) {
       issue([...at, 'passphrase'], `cannot decrypt ${resolve(file)} with this passphrase (wrong passphrase?)`);
     } else {

@@ -55,7 +55,7 @@ export class TestPki {
     writeFileSync(ext, '[ext]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n'
       + (o.san === undefined ? '' : `subjectAltName=${o.san}\n`));
     this.openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', this.file(`${name}.key`), '-out', csr, '-subj', o.subject, '-config', this.file('req.cnf')]);
+      '-keyout', this.file(`${name}.key`), '-out', csr, '-subj', o.subject, '-utf8', '-config', this.file('req.cnf')]);
     this.openssl(['x509', '-req', '-in', csr, '-CA', this.file(`${ca}.crt`), '-CAkey', this.file(`${ca}.key`),
       '-set_serial', '0x' + randomBytes(8).toString('hex'), '-days', '2', '-out', this.file(`${name}.crt`),
       '-extfile', ext, '-extensions', 'ext']);
