@@ -21,6 +21,8 @@ declare module 'autocannon' {
     timeout?: number;
     requests?: AutocannonRequest[];
     skipAggregateResult?: boolean;
+    /** TLS server name for https URLs. */
+    servername?: string;
   }
 
   interface AutocannonResult {

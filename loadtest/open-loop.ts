@@ -42,6 +42,8 @@ export interface OpenLoopOptions {
   drainTimeoutMs?: number;
   /** Keep per-request latencies in `samples` (memory: 16 bytes per request). */
   keepSamples?: boolean;
+  /** For an https `url`: the CA certificate (PEM) to trust. */
+  ca?: Buffer;
 }
 
 /** One request of a cycled request list. */
@@ -178,7 +180,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     pipelining: 1,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
-    connect: { timeout: timeoutMs },
+    connect: options.ca === undefined ? { timeout: timeoutMs } : { timeout: timeoutMs, ca: options.ca },
   });
   const list: OpenLoopRequest[] = options.requests !== undefined && options.requests.length > 0
     ? options.requests

@@ -34,6 +34,12 @@ export interface Scenario {
   openConnections?: number;
   /** Default open-loop arrival rates, req/s (the first is used when one rate is wanted). */
   rates: number[];
+  /**
+   * The gateway terminates TLS: the run makes a CA and a server certificate
+   * in its run directory (config placeholders {{TLS_CERT}} / {{TLS_KEY}})
+   * and both generators send https over keep-alive connections.
+   */
+  tls?: boolean;
   /** The requests, cycled in order by both generators. */
   requests(): ScenarioRequest[];
   /** Null when a 2xx response body for `req` is right, else what is wrong. */
