@@ -23,6 +23,8 @@ declare module 'autocannon' {
     skipAggregateResult?: boolean;
     /** TLS server name for https URLs. */
     servername?: string;
+    /** Extra tls.connect options for https URLs (client certificate). */
+    tlsOptions?: { cert?: Buffer; key?: Buffer };
   }
 
   interface AutocannonResult {

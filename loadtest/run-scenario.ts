@@ -50,11 +50,11 @@ function openErrors(r: OpenLoopResult): ErrorCounts {
 /**
  * Sends each distinct request once through the gateway and checks the
  * answer; throws what is wrong. `ca`: the gateway serves https with a
- * certificate from this CA.
+ * certificate from this CA; `clientCert`: the one to present.
  */
-export async function verifyScenario(scenario: Scenario, port: number, ca: Buffer | null = null): Promise<void> {
+export async function verifyScenario(scenario: Scenario, port: number, ca: Buffer | null = null, clientCert?: { cert: Buffer; key: Buffer }): Promise<void> {
   const seen = new Set<string>();
-  const dispatcher = ca === null ? undefined : new Agent({ connect: { ca } });
+  const dispatcher = ca === null ? undefined : new Agent({ connect: { ca, ...clientCert } });
   try {
     for (const req of scenario.requests()) {
       const key = `${req.method} ${req.path}`;
@@ -75,11 +75,12 @@ function baseRun(s: Scenario, mode: LoadMode, target: string, workers: number, c
 }
 
 function openLoad(
-  url: string, rate: number, durationS: number, connections: number, requests: ScenarioRequest[], onTick?: (ms: number) => void, ca?: Buffer,
+  url: string, rate: number, durationS: number, connections: number, requests: ScenarioRequest[], onTick?: (ms: number) => void,
+  tls?: { ca: Buffer; clientCert?: { cert: Buffer; key: Buffer } },
 ): Promise<OpenLoopResult> {
   const started = Date.now();
   const timer = onTick === undefined ? undefined : setInterval(() => onTick(Date.now() - started), 250);
-  return runOpenLoop({ url, rate, durationMs: durationS * 1000, connections, requests, timeoutMs: 10_000, ca })
+  return runOpenLoop({ url, rate, durationMs: durationS * 1000, connections, requests, timeoutMs: 10_000, ca: tls?.ca, clientCert: tls?.clientCert })
     .finally(() => clearInterval(timer));
 }
 
@@ -112,8 +113,9 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun[]>
       }
     }
     // A TLS scenario's certificates, made once per run.
-    const tls = s.tls === true ? makeTlsTarget(o.runDir) : null;
-    const ca = tls?.ca;
+    const tls = s.tls === undefined ? null : makeTlsTarget(o.runDir);
+    const clientCert = s.tls === 'mtls' ? tls!.client : undefined;
+    const openTls = tls === null ? undefined : { ca: tls.ca, clientCert };
     const servername = tls === null ? undefined : 'localhost';
     for (const workers of o.workers) {
       let gw: GatewayProc | undefined;
@@ -122,13 +124,15 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun[]>
           set: o.set, configFile: s.configFile, upstreamPort: upstream.port, workers, runDir: o.runDir, cpus: o.gatewayCpus, env: o.gatewayEnv,
           vars: tls?.vars,
         });
-        await verifyScenario(s, gw.port, ca ?? null);
+        await verifyScenario(s, gw.port, tls?.ca ?? null, clientCert);
         const url = `${tls === null ? 'http' : 'https'}://127.0.0.1:${gw.port}`;
         const sampler = new TreeSampler(gw.proc.pid, o.clkTck);
         if (o.modes.includes('closed')) {
-          if (o.warmupS > 0) await runClosedLoop({ url, connections, durationS: o.warmupS, requests, servername });
+          if (o.warmupS > 0) await runClosedLoop({ url, connections, durationS: o.warmupS, requests, servername, clientCert });
           sampler.start();
-          const r = await runClosedLoop({ url, connections, durationS: o.durationS, requests, servername, onProgress: progress(`${s.name} closed ×${workers}w`) });
+          const r = await runClosedLoop({
+            url, connections, durationS: o.durationS, requests, servername, clientCert, onProgress: progress(`${s.name} closed ×${workers}w`),
+          });
           const m = sampler.stop();
           done({
             ...baseRun(s, 'closed', 'turnpike', workers, connections, null, o.durationS),
@@ -140,9 +144,9 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun[]>
         }
         if (o.modes.includes('open')) {
           for (const rate of rates) {
-            if (o.warmupS > 0) await openLoad(url, rate, o.warmupS, openConnections, requests, undefined, ca);
+            if (o.warmupS > 0) await openLoad(url, rate, o.warmupS, openConnections, requests, undefined, openTls);
             sampler.start();
-            const r = await openLoad(url, rate, o.durationS, openConnections, requests, progress(`${s.name} open @${rate}/s ×${workers}w`), ca);
+            const r = await openLoad(url, rate, o.durationS, openConnections, requests, progress(`${s.name} open @${rate}/s ×${workers}w`), openTls);
             const m = sampler.stop();
             const base = direct.get(rate);
             done({

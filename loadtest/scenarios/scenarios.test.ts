@@ -49,5 +49,5 @@ test('params lookups hit statics, params and wildcards, each on its own route', 
     names.add(m.name ?? '');
   }
   for (const n of ['health', 'static', 'users-get', 'users-items-get', 'users-export', 'issue']) assert.ok(names.has(n), `no lookup reaches ${n}`);
-  assert.throws(() => scenarioByName('nope'), /unknown scenario "nope"; known: passthrough, tls, params, large-body, slow-upstream, ratelimit, policies, transcode-small-inline/);
+  assert.throws(() => scenarioByName('nope'), /unknown scenario "nope"; known: passthrough, tls, tls-mtls, params, large-body, slow-upstream, ratelimit, policies, transcode-small-inline/);
 });
