@@ -155,3 +155,30 @@ describe('server.tls.clientAuth: optional, with the client-cert policy', () => {
     assert.equal(h['x-consumer-username'], 'intruder-9');
   });
 });
+
+describe('server.tls.clientAuth: none with a clientCa', () => {
+  let pki: TestPki;
+  let up: TestUpstream;
+  let gw: GatewayWorker;
+  before(async () => {
+    pki = standardPki();
+    up = await startUpstream('u');
+    gw = await startWorker(configFromYaml(`
+server:
+  tls: { cert: ${pki.file('server.crt')}, key: ${pki.file('server.key')}, clientCa: ${pki.file('ca.crt')}, clientAuth: none }
+upstreams: { u: { targets: [ { url: "${up.url}" } ] } }
+routes: [ { name: open, match: { path: /open/* }, upstream: u } ]
+`));
+  });
+  after(async () => {
+    await gw?.drain(500);
+    await up?.close();
+    pki?.cleanup();
+  });
+
+  test('no certificate is requested: a client holding one from another CA connects (it never sends it)', async () => {
+    const r = await tlsRequest(pki, gw.port, '/open/x', { clientCert: 'wrong-ca' });
+    assert.equal(r.status, 200, r.body);
+    assert.equal((await tlsRequest(pki, gw.port, '/open/x')).status, 200);
+  });
+});
