@@ -21,6 +21,10 @@ declare module 'autocannon' {
     timeout?: number;
     requests?: AutocannonRequest[];
     skipAggregateResult?: boolean;
+    /** TLS server name for https URLs. */
+    servername?: string;
+    /** Extra tls.connect options for https URLs (client certificate). */
+    tlsOptions?: { cert?: Buffer; key?: Buffer };
   }
 
   interface AutocannonResult {

@@ -20,6 +20,13 @@ export interface ClosedLoopOptions {
   durationS: number;
   /** Cycled in order (per connection). */
   requests: ScenarioRequest[];
+  /**
+   * TLS server name for an https `url` (autocannon does not verify the
+   * certificate; naming a host avoids node's warning about an IP as SNI).
+   */
+  servername?: string;
+  /** For an https `url`: a client certificate and key (PEM) to present. */
+  clientCert?: { cert: Buffer; key: Buffer };
   /** Per-request timeout, s (default 10). */
   timeoutS?: number;
   /** Called about every 250 ms with the elapsed time. */
@@ -49,6 +56,8 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
     connections: o.connections,
     duration: o.durationS,
     timeout: o.timeoutS ?? 10,
+    ...(o.servername === undefined ? {} : { servername: o.servername }),
+    ...(o.clientCert === undefined ? {} : { tlsOptions: o.clientCert }),
     requests: o.requests.map((r) => ({ method: r.method, path: r.path, headers: r.headers, body: r.body })),
   });
   instance.on('response', function onResponse(_client: unknown, status: number, _bytes: number, ms: number): void {

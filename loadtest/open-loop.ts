@@ -42,6 +42,10 @@ export interface OpenLoopOptions {
   drainTimeoutMs?: number;
   /** Keep per-request latencies in `samples` (memory: 16 bytes per request). */
   keepSamples?: boolean;
+  /** For an https `url`: the CA certificate (PEM) to trust. */
+  ca?: Buffer;
+  /** For an https `url`: a client certificate and key (PEM) to present. */
+  clientCert?: { cert: Buffer; key: Buffer };
 }
 
 /** One request of a cycled request list. */
@@ -178,7 +182,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     pipelining: 1,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
-    connect: { timeout: timeoutMs },
+    connect: { timeout: timeoutMs, ...(options.ca === undefined ? {} : { ca: options.ca }), ...options.clientCert },
   });
   const list: OpenLoopRequest[] = options.requests !== undefined && options.requests.length > 0
     ? options.requests

@@ -80,6 +80,8 @@ export interface GatewayOptions {
   env?: Record<string, string>;
   /** Extra node flags for the primary, inherited by its workers (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Extra template placeholders (e.g. TLS_CERT / TLS_KEY). */
+  vars?: Record<string, string>;
 }
 
 /** Renders the scenario's config and starts `turnpike start` with `workers` workers; resolves when /readyz is 200. */
@@ -89,7 +91,7 @@ export async function startGateway(o: GatewayOptions): Promise<GatewayProc> {
   const adminPort = await freePort();
   const templatePath = isAbsolute(o.configFile) ? o.configFile : join(repo, 'config', 'loadtest', o.configFile);
   const template = readFileSync(templatePath, 'utf8');
-  const text = renderTemplate(template, { PORT: port, ADMIN_PORT: adminPort, UPSTREAM_PORT: o.upstreamPort });
+  const text = renderTemplate(template, { ...o.vars, PORT: port, ADMIN_PORT: adminPort, UPSTREAM_PORT: o.upstreamPort });
   const configFile = join(o.runDir, `${basename(templatePath, '.yaml')}-${port}.yaml`);
   writeFileSync(configFile, text);
   const env: NodeJS.ProcessEnv = {};

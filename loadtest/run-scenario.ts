@@ -5,7 +5,7 @@
  * and runs the closed loop and/or the open-loop rates through it, sampling
  * the gateway's CPU and memory from /proc.
  */
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import type { ProcessSet } from '../native-bench/bench-procs.js';
 import { addedLatency } from './added-latency.js';
 import { runClosedLoop } from './closed-loop.js';
@@ -14,6 +14,7 @@ import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import { startGateway, startUpstream, TreeSampler, type GatewayProc } from './processes.js';
 import type { ErrorCounts, LoadMode, ScenarioRun } from './result-types.js';
 import type { Scenario, ScenarioRequest } from './scenarios/types.js';
+import { makeTlsTarget } from './tls-target.js';
 
 /** How to run a scenario. */
 export interface RunScenarioOptions {
@@ -46,17 +47,26 @@ function openErrors(r: OpenLoopResult): ErrorCounts {
   return { ...r.errors, unfinished: r.unfinished };
 }
 
-/** Sends each distinct request once through the gateway and checks the answer; throws what is wrong. */
-export async function verifyScenario(scenario: Scenario, port: number): Promise<void> {
+/**
+ * Sends each distinct request once through the gateway and checks the
+ * answer; throws what is wrong. `ca`: the gateway serves https with a
+ * certificate from this CA; `clientCert`: the one to present.
+ */
+export async function verifyScenario(scenario: Scenario, port: number, ca: Buffer | null = null, clientCert?: { cert: Buffer; key: Buffer }): Promise<void> {
   const seen = new Set<string>();
-  for (const req of scenario.requests()) {
-    const key = `${req.method} ${req.path}`;
-    if (seen.has(key) || seen.size >= 8) continue;
-    seen.add(key);
-    const res = await request(`http://127.0.0.1:${port}${req.path}`, { method: req.method, headers: req.headers, body: req.body });
-    const body = Buffer.from(await res.body.arrayBuffer());
-    const wrong = scenario.verify(req, res.statusCode, body);
-    if (wrong !== null) throw new Error(`scenario ${scenario.name}: ${key} through the gateway: ${wrong}`);
+  const dispatcher = ca === null ? undefined : new Agent({ connect: { ca, ...clientCert } });
+  try {
+    for (const req of scenario.requests()) {
+      const key = `${req.method} ${req.path}`;
+      if (seen.has(key) || seen.size >= 8) continue;
+      seen.add(key);
+      const res = await request(`${ca === null ? 'http' : 'https'}://127.0.0.1:${port}${req.path}`, { method: req.method, headers: req.headers, body: req.body, dispatcher });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      const wrong = scenario.verify(req, res.statusCode, body);
+      if (wrong !== null) throw new Error(`scenario ${scenario.name}: ${key} through the gateway: ${wrong}`);
+    }
+  } finally {
+    await dispatcher?.close();
   }
 }
 
@@ -64,10 +74,13 @@ function baseRun(s: Scenario, mode: LoadMode, target: string, workers: number, c
   return { scenario: s.name, mode, target, workers, connections, rate, durationS };
 }
 
-function openLoad(url: string, rate: number, durationS: number, connections: number, requests: ScenarioRequest[], onTick?: (ms: number) => void): Promise<OpenLoopResult> {
+function openLoad(
+  url: string, rate: number, durationS: number, connections: number, requests: ScenarioRequest[], onTick?: (ms: number) => void,
+  tls?: { ca: Buffer; clientCert?: { cert: Buffer; key: Buffer } },
+): Promise<OpenLoopResult> {
   const started = Date.now();
   const timer = onTick === undefined ? undefined : setInterval(() => onTick(Date.now() - started), 250);
-  return runOpenLoop({ url, rate, durationMs: durationS * 1000, connections, requests, timeoutMs: 10_000 })
+  return runOpenLoop({ url, rate, durationMs: durationS * 1000, connections, requests, timeoutMs: 10_000, ca: tls?.ca, clientCert: tls?.clientCert })
     .finally(() => clearInterval(timer));
 }
 
@@ -99,19 +112,27 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun[]>
         });
       }
     }
+    // A TLS scenario's certificates, made once per run.
+    const tls = s.tls === undefined ? null : makeTlsTarget(o.runDir);
+    const clientCert = s.tls === 'mtls' ? tls!.client : undefined;
+    const openTls = tls === null ? undefined : { ca: tls.ca, clientCert };
+    const servername = tls === null ? undefined : 'localhost';
     for (const workers of o.workers) {
       let gw: GatewayProc | undefined;
       try {
         gw = await startGateway({
           set: o.set, configFile: s.configFile, upstreamPort: upstream.port, workers, runDir: o.runDir, cpus: o.gatewayCpus, env: o.gatewayEnv,
+          vars: tls?.vars,
         });
-        await verifyScenario(s, gw.port);
-        const url = `http://127.0.0.1:${gw.port}`;
+        await verifyScenario(s, gw.port, tls?.ca ?? null, clientCert);
+        const url = `${tls === null ? 'http' : 'https'}://127.0.0.1:${gw.port}`;
         const sampler = new TreeSampler(gw.proc.pid, o.clkTck);
         if (o.modes.includes('closed')) {
-          if (o.warmupS > 0) await runClosedLoop({ url, connections, durationS: o.warmupS, requests });
+          if (o.warmupS > 0) await runClosedLoop({ url, connections, durationS: o.warmupS, requests, servername, clientCert });
           sampler.start();
-          const r = await runClosedLoop({ url, connections, durationS: o.durationS, requests, onProgress: progress(`${s.name} closed ×${workers}w`) });
+          const r = await runClosedLoop({
+            url, connections, durationS: o.durationS, requests, servername, clientCert, onProgress: progress(`${s.name} closed ×${workers}w`),
+          });
           const m = sampler.stop();
           done({
             ...baseRun(s, 'closed', 'turnpike', workers, connections, null, o.durationS),
@@ -123,9 +144,9 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun[]>
         }
         if (o.modes.includes('open')) {
           for (const rate of rates) {
-            if (o.warmupS > 0) await openLoad(url, rate, o.warmupS, openConnections, requests);
+            if (o.warmupS > 0) await openLoad(url, rate, o.warmupS, openConnections, requests, undefined, openTls);
             sampler.start();
-            const r = await openLoad(url, rate, o.durationS, openConnections, requests, progress(`${s.name} open @${rate}/s ×${workers}w`));
+            const r = await openLoad(url, rate, o.durationS, openConnections, requests, progress(`${s.name} open @${rate}/s ×${workers}w`), openTls);
             const m = sampler.stop();
             const base = direct.get(rate);
             done({

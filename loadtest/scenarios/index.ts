@@ -6,11 +6,12 @@ import { passthrough } from './passthrough.js';
 import { ratelimit } from './ratelimit.js';
 import { policies } from './policies.js';
 import { slowUpstream } from './slow-upstream.js';
+import { tls, tlsMtls } from './tls.js';
 import { TRANSCODE_SCENARIOS } from './transcode.js';
 import type { Scenario } from './types.js';
 
 /** Every scenario, in the order reports list them. */
-export const SCENARIOS: readonly Scenario[] = [passthrough, params, largeBody, slowUpstream, ratelimit, policies, jwt, ...TRANSCODE_SCENARIOS];
+export const SCENARIOS: readonly Scenario[] = [passthrough, tls, tlsMtls, params, largeBody, slowUpstream, ratelimit, policies, jwt, ...TRANSCODE_SCENARIOS];
 
 /** The scenario called `name`, or an error listing the known names. */
 export function scenarioByName(name: string): Scenario {

@@ -1,6 +1,7 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/index.js';
 import { compileRouter } from '../../src/router/compile-router.js';
@@ -8,11 +9,17 @@ import { renderTemplate } from '../../native-bench/bench-template.js';
 import { repoRoot } from '../processes.js';
 import { paramsLookups, paramsRoutes, renderParamsConfig } from './params-table.js';
 import { SCENARIOS, scenarioByName } from './index.js';
+import { makeTlsTarget } from '../tls-target.js';
+
+// The tls scenario's config names certificate files, which the loader reads.
+const tlsDir = mkdtempSync(join(tmpdir(), 'turnpike-scenarios-'));
+const tls = makeTlsTarget(tlsDir);
+after(() => rmSync(tlsDir, { recursive: true, force: true }));
 
 const NO_PREDICATES = { header: (): string => '', queryParam: (): undefined => undefined };
 
 function scenarioConfig(file: string): string {
-  return renderTemplate(readFileSync(join(repoRoot(), 'config', 'loadtest', file), 'utf8'), { PORT: 18080, ADMIN_PORT: 19901, UPSTREAM_PORT: 13001 });
+  return renderTemplate(readFileSync(join(repoRoot(), 'config', 'loadtest', file), 'utf8'), { ...tls.vars, PORT: 18080, ADMIN_PORT: 19901, UPSTREAM_PORT: 13001 });
 }
 
 test('config/loadtest/params.yaml is what params-table.ts generates', () => {
@@ -42,5 +49,5 @@ test('params lookups hit statics, params and wildcards, each on its own route', 
     names.add(m.name ?? '');
   }
   for (const n of ['health', 'static', 'users-get', 'users-items-get', 'users-export', 'issue']) assert.ok(names.has(n), `no lookup reaches ${n}`);
-  assert.throws(() => scenarioByName('nope'), /unknown scenario "nope"; known: passthrough, params, large-body, slow-upstream, ratelimit, policies, jwt, transcode-small-inline/);
+  assert.throws(() => scenarioByName('nope'), /unknown scenario "nope"; known: passthrough, tls, tls-mtls, params, large-body, slow-upstream, ratelimit, policies, jwt, transcode-small-inline/);
 });

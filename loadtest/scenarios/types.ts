@@ -34,6 +34,13 @@ export interface Scenario {
   openConnections?: number;
   /** Default open-loop arrival rates, req/s (the first is used when one rate is wanted). */
   rates: number[];
+  /**
+   * The gateway terminates TLS: the run makes a CA, a server and a client
+   * certificate in its run directory (config placeholders {{TLS_CERT}},
+   * {{TLS_KEY}}, {{TLS_CLIENT_CA}}) and both generators send https over
+   * keep-alive connections; `mtls` also presents the client certificate.
+   */
+  tls?: 'tls' | 'mtls';
   /** The requests, cycled in order by both generators. */
   requests(): ScenarioRequest[];
   /** Null when a 2xx response body for `req` is right, else what is wrong. */

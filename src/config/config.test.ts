@@ -80,7 +80,7 @@ test('a full config normalises exactly', () => {
   const expected: GatewayConfig = {
     server: {
       host: '127.0.0.2', port: 8081, workers: 3, maxBodyBytes: 1024 * 1024, maxHeaderBytes: 8192, workerHeapBytes: 128 * 1024 * 1024, gracePeriodMs: 60_000,
-      trustedProxies: ['10.0.0.0/8', '::1'], bufferBodyBytes: 32 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'debug',
+      trustedProxies: ['10.0.0.0/8', '::1'], bufferBodyBytes: 32 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'debug', tls: null, redirectHttp: null,
     },
     admin: { host: '0.0.0.0', port: 9000 },
     upstreams: {
@@ -139,7 +139,7 @@ test('an empty file is all defaults', () => {
   assert.deepStrictEqual(config, {
     server: {
       host: '0.0.0.0', port: 8080, workers: availableParallelism(), maxBodyBytes: 10 * 1024 * 1024, maxHeaderBytes: 16 * 1024, workerHeapBytes: 64 * 1024 * 1024,
-      gracePeriodMs: 30_000, trustedProxies: [], bufferBodyBytes: 64 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'info',
+      gracePeriodMs: 30_000, trustedProxies: [], bufferBodyBytes: 64 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'info', tls: null, redirectHttp: null,
     },
     admin: { host: '127.0.0.1', port: 9901 },
     upstreams: {},
@@ -184,7 +184,7 @@ test('environment variables override the file', () => {
   });
   assert.deepStrictEqual(config.server, {
     host: '::', port: 9090, workers: 4, maxBodyBytes: 1024, maxHeaderBytes: 2048, workerHeapBytes: 0, gracePeriodMs: 2000,
-    trustedProxies: [], bufferBodyBytes: 64 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'error',
+    trustedProxies: [], bufferBodyBytes: 64 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'error', tls: null, redirectHttp: null,
   });
   assert.deepStrictEqual(config.admin, { host: '0.0.0.0', port: 9999 });
   assert.equal(loadConfig(file, { TURNPIKE_WORKERS: 'auto', TURNPIKE_PORT: '' }).server.workers, availableParallelism());

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import type {
-  ActiveHealthCheckConfig, GatewayConfig, GrpcTranscodeConfig, RateLimitConfig, RouteConfig, RouteTimeouts, ServerConfig, UpstreamConfig,
+  ActiveHealthCheckConfig, GatewayConfig, GrpcTranscodeConfig, RateLimitConfig, RouteConfig, RouteTimeouts, ServerConfig, TlsConfig, UpstreamConfig,
   UpstreamTlsConfig,
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
@@ -185,6 +185,23 @@ function normaliseServer(s: Obj): ServerConfig {
     bufferBodyBytes: s.bufferBodySize === undefined ? DEFAULTS.bufferBodyBytes : parseSize(s.bufferBodySize),
     maxBodyBacklogBytes: s.maxBodyBacklog === undefined ? DEFAULTS.maxBodyBacklogBytes : parseSize(s.maxBodyBacklog),
     logLevel: s.logLevel ?? DEFAULTS.logLevel,
+    tls: s.tls === undefined || s.tls === null ? null : normaliseTls(s.tls),
+    redirectHttp: s.redirectHttp ?? null,
+  };
+}
+
+/** server.tls: absolute file paths, lower-case SNI hosts, clientAuth defaulted from clientCa. */
+function normaliseTls(t: Obj): TlsConfig {
+  const clientCa = typeof t.clientCa === 'string' ? resolvePath(t.clientCa) : null;
+  return {
+    cert: resolvePath(t.cert),
+    key: resolvePath(t.key),
+    passphrase: t.passphrase ?? null,
+    sni: ((t.sni ?? []) as Obj[]).map((e) => ({
+      host: String(e.host).toLowerCase(), cert: resolvePath(e.cert), key: resolvePath(e.key), passphrase: e.passphrase ?? null,
+    })),
+    clientCa,
+    clientAuth: t.clientAuth ?? (clientCa === null ? 'none' : 'require'),
   };
 }
 

@@ -6,6 +6,7 @@ import { checkUpstreamTls } from './upstream-tls-check.js';
 import { POLICY_FACTORIES } from '../policies/registry.js';
 import { checkRateLimit } from '../policies/rate-limit/schema.js';
 import { checkConsumers } from '../policies/consumers/consumers-config.js';
+import { checkTlsSection } from './tls-check.js';
 
 type Obj = Record<string, unknown>;
 
@@ -33,7 +34,10 @@ export function pathParams(path: string): string[] {
 export function checkSemantics(data: unknown, issues: IssueList, env: NodeJS.ProcessEnv = process.env): void {
   if (!isObj(data)) return;
   const upstreams = isObj(data.upstreams) ? data.upstreams : {};
-  if (isObj(data.server)) checkServer(data.server, issues);
+  if (isObj(data.server)) {
+    checkServer(data.server, issues);
+    checkTlsSection(data.server, data.admin, (path, message) => issues.add(path, message));
+  }
   checkConsumers(data.consumers, (path, message) => issues.add(path, message), env);
   for (const [name, up] of Object.entries(upstreams)) if (isObj(up)) checkUpstream(name, up, issues);
   const limits = checkRateLimits(data.rateLimits, issues);

@@ -136,6 +136,44 @@ export interface ServerConfig {
   maxBodyBacklogBytes: number;
   /** Log level: fatal|error|warn|info|debug|trace|silent. */
   logLevel: string;
+  /** TLS termination on the public listener (null = plain HTTP). */
+  tls: TlsConfig | null;
+  /** Port of a plain listener answering every request with a 308 to https (null = none; needs `tls`). */
+  redirectHttp: number | null;
+}
+
+/**
+ * TLS termination (`server.tls`). Files are PEM and read by each worker when
+ * it starts (so a reload's new workers pick up replaced files); the loader
+ * checks them first, so a bad file never reaches uWS.
+ */
+export interface TlsConfig {
+  /** Absolute path of the certificate (chain) file. */
+  cert: string;
+  /** Absolute path of the private key file. */
+  key: string;
+  /** Secret reference (`env:NAME`, `file:PATH` or literal) of an encrypted key's passphrase; null when none. */
+  passphrase: string | null;
+  /** Certificates chosen by the client's SNI server name, in config order. */
+  sni: SniCertConfig[];
+  /** Absolute path of the CA bundle client certificates must chain to; null = none. */
+  clientCa: string | null;
+  /**
+   * Client certificates: `none` (not requested), `optional` (requested and
+   * verified when presented), `require` (every request without a verified
+   * certificate gets 401 client_cert_required). Default `require` with a
+   * clientCa, else `none`.
+   */
+  clientAuth: 'none' | 'optional' | 'require';
+}
+
+/** One `server.tls.sni` entry: the certificate for a server name. */
+export interface SniCertConfig {
+  /** Lower-case host name, or `*.example.com` (one label). */
+  host: string;
+  cert: string;
+  key: string;
+  passphrase: string | null;
 }
 
 /** The admin listener (health, readiness, metrics, routes). */

@@ -4,6 +4,8 @@ import type { GatewayConfig } from '../config/types.js';
 export interface GatewayWorker {
   /** The port actually bound (useful when config asks for 0). */
   readonly port: number;
+  /** The port of the server.redirectHttp listener actually bound (null when there is none). */
+  readonly redirectPort: number | null;
   /** Requests currently in flight. */
   inflight(): number;
   /**

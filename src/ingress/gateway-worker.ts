@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { us_listen_socket } from 'uWebSockets.js';
+import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { GatewayConfig } from '../config/types.js';
 import { compileRouter } from '../router/index.js';
 import { loadUws, uwsLoadInfo } from '../platform/uws-loader.js';
@@ -16,6 +16,8 @@ import { Transcoder } from '../transcode/transcoder.js';
 import { TranscodeTerminal } from '../terminals/transcode-terminal.js';
 import { createGrpcUpstreamGroup, type GrpcUpstreamGroup } from '../transcode/grpc-upstream.js';
 import { Registry } from 'prom-client';
+import { clientCa, openTlsApp, routeTlsApp } from '../tls/tls-app.js';
+import { createRedirectApp } from '../tls/redirect-listener.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
@@ -75,6 +77,11 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
     createLogger(config.server.logLevel, { role: 'worker' }).warn({ reason: loadInfo.recvYieldError },
       'uWS read loop not patched: pause() may not stop a fast upload; server.maxBodyBacklog bounds what one request holds');
   }
+  const tls = config.server.tls;
+  // why: the certificates are loaded before anything else starts, so a
+  // broken file fails the worker (and a reload) before pools and policy
+  // stores open.
+  const app = tls === null ? uws.App() : openTlsApp(uws, tls);
   const router = compileRouter(config.routes);
   const groups = new Map<string, UpstreamGroup>();
   // grpc upstreams: same balancing and health, GrpcChannels instead of undici pools (used by the transcoder).
@@ -104,22 +111,30 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
     onPolicyError: (name, err) => policyLogger.error({ policy: name, err: err instanceof Error ? err.message : String(err) }, 'policy failed'),
     transcodeTerminal: transcoder === null ? null : (sink) => new TranscodeTerminal(transcoder, sink as RequestHandler),
   });
-  const app = uws.App();
-  app.any('/*', handler.handle);
+  if (tls === null) app.any('/*', handler.handle);
+  // Only a listener that requests client certificates reads them (handleClientCert).
+  else routeTlsApp(app, tls, clientCa(tls) === null ? handler.handle : handler.handleClientCert);
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(config.server.host, config.server.port, (socket) => {
-      if (socket === false) {
-        reject(new Error(`cannot listen on ${config.server.host}:${config.server.port} (port in use or not permitted)`));
-      } else resolve(socket);
-    });
-  });
+  const listenSocket = await listen(app, config.server.host, config.server.port, 'gateway');
   const port = uws.us_socket_local_port(listenSocket as never);
+  let redirect: { app: TemplatedApp; socket: us_listen_socket; port: number } | null = null;
+  if (config.server.redirectHttp !== null) {
+    const redirectApp = createRedirectApp(uws, port);
+    try {
+      const socket = await listen(redirectApp, config.server.host, config.server.redirectHttp, 'redirectHttp');
+      redirect = { app: redirectApp, socket, port: uws.us_socket_local_port(socket as never) };
+    } catch (err) {
+      uws.us_listen_socket_close(listenSocket);
+      app.close();
+      throw err;
+    }
+  }
   let draining: Promise<number> | null = null;
 
   async function drain(graceMs: number): Promise<number> {
     handler.draining = true;
     uws.us_listen_socket_close(listenSocket);
+    if (redirect !== null) uws.us_listen_socket_close(redirect.socket);
     // why: app.close() resets every open connection, including idle keep-alive
     // ones on which a client may be sending its next request right now (it
     // would see ECONNRESET). While draining, every response carries
@@ -141,6 +156,7 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
     }
     const abandoned = handler.inflightCount;
     app.close();
+    if (redirect !== null) redirect.app.close();
     await Promise.all([...groups.values(), ...grpcGroups.values()].map((g) => g.close()));
     await policies.close();
     if (transcoder !== null) await transcoder.close();
@@ -149,9 +165,20 @@ export async function startWorker(config: GatewayConfig, options: WorkerOptions 
 
   return {
     port,
+    redirectPort: redirect === null ? null : redirect.port,
     inflight: () => handler.inflightCount,
     drain: (graceMs) => (draining ??= drain(graceMs)),
   };
+}
+
+/** Listens with `app` (SO_REUSEPORT, as uWS does by default); rejects with a one-line reason. */
+function listen(app: TemplatedApp, host: string, port: number, role: string): Promise<us_listen_socket> {
+  return new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(host, port, (socket) => {
+      if (socket === false) reject(new Error(`cannot listen on ${host}:${port} (${role}: port in use or not permitted)`));
+      else resolve(socket);
+    });
+  });
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { CompiledRoute } from '../router/compiled-route.js';
 import type { RouteChain } from '../policies/chain.js';
 import type { Consumer } from '../policies/consumer.js';
+import type { ClientCertificate } from '../tls/client-certificate.js';
 
 /**
  * Everything the pipeline needs from one request, copied off uWS's
@@ -80,6 +81,12 @@ export class RequestContext implements RequestLookup {
   route: CompiledRoute | null = null;
   /** The matched route's policy chain (null when the route has none). */
   chain: RouteChain | null = null;
+  /**
+   * The verified TLS client certificate (parsed, shared by every request that
+   * presents it); null when the client sent none or the listener does not
+   * request them (only listeners with server.tls.clientCa read it).
+   */
+  clientCert: ClientCertificate | null = null;
   /** The authenticated consumer, set by an authentication policy (null until then). */
   consumer: Consumer | null = null;
   /**

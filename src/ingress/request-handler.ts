@@ -18,6 +18,7 @@ import type { ResponseSink } from './response-sink.js';
 import { deferStart, type DeferredStarter } from './deferred-start.js';
 import { normalisePeerAddress, TrustedProxies } from './trusted-proxies.js';
 import { RequestIdGenerator } from './request-id.js';
+import { ClientCertCache, type TlsHttpResponse } from '../tls/client-certificate.js';
 
 /** Per-request accounting hooks (metrics); implemented in observability/. */
 export interface RequestObserver extends UpstreamObserver {
@@ -48,6 +49,7 @@ const ERR_BODY = new GatewayError(ErrorCodes.PAYLOAD_TOO_LARGE);
 const ERR_BACKLOG = new GatewayError(ErrorCodes.UPSTREAM_BODY_BACKLOG,
   'The request body arrived faster than the upstream accepted it, beyond server.maxBodyBacklog');
 const ERR_BODY_SHORT = new GatewayError(ErrorCodes.BAD_REQUEST, 'Request body does not match its Content-Length');
+const ERR_CLIENT_CERT = new GatewayError(ErrorCodes.CLIENT_CERT_REQUIRED, 'This server requires a verified TLS client certificate');
 const EMPTY_BODY = Buffer.alloc(0);
 
 /**
@@ -78,6 +80,10 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
   /** Per route index: its terminal. */
   private readonly terminals: Terminal[];
   private readonly onPolicyError: (name: string, err: unknown) => void;
+  /** Parsed client certificates (null unless the listener requests them: server.tls.clientAuth optional or require). */
+  private readonly clientCerts: ClientCertCache | null;
+  /** server.tls.clientAuth is require: a request without a verified certificate gets 401. */
+  private readonly requireClientCert: boolean;
 
   constructor(config: GatewayConfig, router: Router, groups: Map<string, UpstreamGroup>, options: HandlerOptions = {}) {
     this.router = router;
@@ -90,6 +96,9 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
     this.maxBacklog = config.server.maxBodyBacklogBytes;
     this.maxHeader = config.server.maxHeaderBytes;
     this.bufferBody = config.server.bufferBodyBytes;
+    const tls = config.server.tls;
+    this.clientCerts = tls !== null && tls.clientAuth !== 'none' ? new ClientCertCache() : null;
+    this.requireClientCert = tls !== null && tls.clientAuth === 'require';
     this.writer = new ResponseWriter((ctx) => this.complete(ctx), bodyUnread, () => this.draining, this.onPolicyError);
     this.dispatcher = new UpstreamDispatcher(this, this.bufferBody, this.maxBody, this.observer);
     const proxy = new ProxyTerminal(config, groups, this.dispatcher, router.routes.map((r) => r.paramNames));
@@ -97,20 +106,36 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
     this.terminals = config.routes.map((r) => (r.transcode !== undefined && transcode !== null ? transcode : proxy));
   }
 
-  /** uWS entry point for every request. Bound once; never throws. */
-  readonly handle = (res: HttpResponse, req: HttpRequest): void => {
+  /** uWS entry point for every request of a listener that does not verify client certificates. Bound once; never throws. */
+  readonly handle = (res: HttpResponse, req: HttpRequest): void => this.accept(res, req, false);
+
+  /**
+   * uWS entry point of a TLS listener that requests client certificates
+   * (server.tls.clientCa): reads the verified certificate first. Bound once;
+   * never throws.
+   */
+  readonly handleClientCert = (res: HttpResponse, req: HttpRequest): void => this.accept(res, req, true);
+
+  private accept(res: HttpResponse, req: HttpRequest, withCert: boolean): void {
     const ctx = new RequestContext(res);
     res.onAborted(() => this.aborted(ctx));
     ctx.startMs = performance.now();
     this.lastStartMs = ctx.startMs;
     this.inflightCount++;
     try {
+      // why: uWS hands out the peer certificate only while the handler runs
+      // synchronously, as PEM; the cache turns it into the parsed one with a
+      // single lookup for a certificate seen before.
+      if (withCert) {
+        const pem = (res as TlsHttpResponse).getX509Certificate();
+        if (pem) ctx.clientCert = this.clientCerts!.get(pem);
+      }
       readRequest(ctx, req);
       this.route(ctx);
     } catch (err) {
       this.problem(ctx, new GatewayError(ErrorCodes.INTERNAL, undefined, { cause: err }), null, true);
     }
-  };
+  }
 
   private route(ctx: RequestContext): void {
     const peer = normalisePeerAddress(Buffer.from(ctx.res.getRemoteAddressAsText()).toString('latin1'));
@@ -126,6 +151,10 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
       if (ctx.contentLength >= 0) return this.problem(ctx, ERR_SMUGGLE, null, true);
       if (ctx.transferEncoding.toLowerCase() !== 'chunked') return this.problem(ctx, ERR_BAD_TE, null, true);
     }
+    // clientAuth: require. uWS fails the handshake for a certificate that does
+    // not verify but lets a client that sends none through, so this is where
+    // `require` is enforced, for every request and before routing.
+    if (this.requireClientCert && ctx.clientCert === null) return this.problem(ctx, ERR_CLIENT_CERT, null, false);
     const match = this.router.match(ctx.method, ctx.rawHost, ctx.path, ctx, ctx.params);
     // why: uWS frames and discards a body no onData reads, so these can keep the connection.
     if (match === null) return this.problem(ctx, ERR_NOT_FOUND, null, false);

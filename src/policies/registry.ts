@@ -1,5 +1,6 @@
 /** Every policy kind: one line each (instances run in the order a route lists them, see chain.ts). */
 import { aclFactory } from './acl/index.js';
+import { clientCertFactory } from './client-cert/index.js';
 import { corsFactory } from './cors/index.js';
 import { headersFactory } from './headers/index.js';
 import { ipRestrictionFactory } from './ip-restriction/index.js';
@@ -14,6 +15,7 @@ export const POLICY_FACTORIES: readonly PolicyFactory[] = [
   ipRestrictionFactory,
   jwtFactory,
   introspectionFactory,
+  clientCertFactory,
   rateLimitFactory,
   corsFactory,
   headersFactory,

@@ -95,6 +95,7 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
   let config = options.loadConfig(options.configPath);
   const logger = createLogger(config.server.logLevel, { role: 'primary' }, env);
   await assertCanListen(config.server.host, config.server.port, 'gateway');
+  if (config.server.redirectHttp !== null) await assertCanListen(config.server.host, config.server.redirectHttp, 'redirectHttp');
 
   if (options.tcpMigrateReq !== false) {
     const status = enableTcpMigrateReq();
@@ -190,10 +191,12 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
       logger.error({ reason: err instanceof Error ? err.message : String(err) }, 'config reload failed; keeping the running configuration');
       return false;
     }
-    if (next.server.port !== config.server.port) {
+    const newRedirect = next.server.redirectHttp !== null && next.server.redirectHttp !== config.server.redirectHttp;
+    if (next.server.port !== config.server.port || newRedirect) {
       // A new port is not ours yet: refuse one another process listens on.
       try {
-        await assertCanListen(next.server.host, next.server.port, 'gateway');
+        if (next.server.port !== config.server.port) await assertCanListen(next.server.host, next.server.port, 'gateway');
+        if (newRedirect) await assertCanListen(next.server.host, next.server.redirectHttp!, 'redirectHttp');
       } catch (err) {
         metrics.configReloads.inc({ result: 'error' });
         logger.error({ reason: (err as ListenError).message }, 'config reload failed; keeping the running configuration');

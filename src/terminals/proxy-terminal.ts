@@ -9,7 +9,7 @@ import type { RequestContext } from '../ingress/request-context.js';
 import { compileForwardPlan, type ForwardPlan } from '../forwarding/forward-plan.js';
 import { pickSplit } from '../forwarding/split.js';
 import { buildUpstreamPath } from '../forwarding/upstream-path.js';
-import { buildUpstreamHeaders } from '../upstream/forward-headers.js';
+import { buildUpstreamHeaders, listenerScheme } from '../upstream/forward-headers.js';
 import type { UpstreamDispatcher } from '../upstream/dispatcher.js';
 import { UpstreamCall } from '../upstream/upstream-call.js';
 import type { UpstreamGroup } from '../upstream/upstream-group.js';
@@ -47,6 +47,8 @@ export class ProxyTerminal implements Terminal {
   private readonly hashOn = new Map<string, KeySpec | null>();
   /** Per route index: its forwarding plan (rewrite, strip prefix, split table). */
   private readonly plans: ForwardPlan[];
+  /** X-Forwarded-Proto: the scheme of this worker's listener, fixed per worker. */
+  private readonly proto: string;
 
   /**
    * @param paramNames per route index, the capture names the router compiled (rewrite templates refer to them).
@@ -56,6 +58,7 @@ export class ProxyTerminal implements Terminal {
     paramNames: ReadonlyArray<readonly string[]>,
   ) {
     this.plans = config.routes.map((r) => compileForwardPlan(r, paramNames[r.index]));
+    this.proto = listenerScheme(config);
     this.routeGroups = config.routes.map((r) => (r.upstream === null ? null : groups.get(r.upstream) ?? null));
     this.routeSticky = config.routes.map((r) => keySpec(r.sticky));
     for (const [name, u] of Object.entries(config.upstreams)) this.hashOn.set(name, u.balance === 'hash' ? keySpec(u.hashOn) : null);
@@ -67,7 +70,7 @@ export class ProxyTerminal implements Terminal {
     const upstreamName = plan.upstream ?? pickSplit(plan, keyValue(ctx, this.routeSticky[route.index]), Math.random());
     const group = this.routeGroups[route.index] ?? this.groups.get(upstreamName)!;
     const path = buildUpstreamPath(plan, ctx.params, ctx.path, ctx.query);
-    const headers = buildUpstreamHeaders(ctx, route.preserveHost ? ctx.rawHost : '', 'http', body instanceof Buffer ? body.length : -1);
+    const headers = buildUpstreamHeaders(ctx, route.preserveHost ? ctx.rawHost : '', this.proto, body instanceof Buffer ? body.length : -1);
     const call = new UpstreamCall(route, group, path, headers);
     call.body = body;
     this.dispatcher.start(ctx, call, keyValue(ctx, this.hashOn.get(upstreamName) ?? null) ?? '');

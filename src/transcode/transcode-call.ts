@@ -91,7 +91,7 @@ export class TranscodeCall {
       const encoded = entry.codec.encode(typeName(b.requestType), obj, { ignoreUnknownFields: entry.cfg.unknownFields === 'ignore', sizeHint: this.received });
       const bytes = encoded instanceof Promise ? await encoded : encoded;
       if (ctx.aborted) return;
-      const metadata = requestMetadata(ctx, entry.cfg.metadata);
+      const metadata = requestMetadata(ctx, entry.cfg.metadata, entry.proto);
       const channel = this.acquire();
       if (channel === null) return this.sink.problem(ctx, noTarget(entry.group.name), null, false);
       this.startedMs = performance.now();

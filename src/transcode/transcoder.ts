@@ -10,7 +10,7 @@ import { ErrorCodes, grpcErrorCode } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { CompiledRoute } from '../router/index.js';
-import { buildForwardingHeaders } from '../upstream/forward-headers.js';
+import { buildForwardingHeaders, listenerScheme } from '../upstream/forward-headers.js';
 import { ProtoCodec } from './codec-pool/codec.js';
 import { grpcCodeName, headersFromTrailers, httpStatusFromGrpc, metadataFromHeaders } from './grpc-client/index.js';
 import { entryBindings } from './grpc-routes.js';
@@ -31,6 +31,8 @@ export interface TranscodeEntry {
   readonly group: GrpcUpstreamGroup;
   /** What `balance: hash` hashes (null for the other balancers). */
   readonly hashOn: HashSource | null;
+  /** X-Forwarded-Proto: the scheme of this worker's listener. */
+  readonly proto: string;
 }
 
 const ERR_NO_BINDING = new GatewayError(ErrorCodes.ROUTE_NOT_FOUND, 'No gRPC method matches this path');
@@ -45,12 +47,13 @@ export class Transcoder {
    * @throws Error when an entry's upstream has no group
    */
   constructor(config: GatewayConfig, groups: ReadonlyMap<string, GrpcUpstreamGroup>) {
+    const proto = listenerScheme(config);
     this.entries = config.grpc.map((cfg) => {
       const group = groups.get(cfg.upstream);
       if (group === undefined) throw new Error(`no upstream group for grpc upstream "${cfg.upstream}"`);
       const { byKey, root } = entryBindings(cfg);
       return {
-        cfg, byKey, root, group, hashOn: hashSource(config.upstreams[cfg.upstream]),
+        cfg, byKey, root, group, hashOn: hashSource(config.upstreams[cfg.upstream]), proto,
         codec: new ProtoCodec({
           files: cfg.protos, includeDirs: cfg.includeDirs, offload: cfg.offload,
           offloadThresholdBytes: cfg.offloadThresholdBytes, threads: cfg.threads, root,
@@ -127,8 +130,10 @@ const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded
  * only from a trusted proxy), and the consumer identity the gateway
  * established. The client's own values of those never pass through the
  * allowlist.
+ *
+ * @param proto the listener's scheme (X-Forwarded-Proto)
  */
-export function requestMetadata(ctx: RequestContext, allow: readonly string[]): Array<[string, string]> {
+export function requestMetadata(ctx: RequestContext, allow: readonly string[], proto: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   if (allow.length > 0) {
     const pairs: Array<[string, string]> = [];
@@ -137,7 +142,7 @@ export function requestMetadata(ctx: RequestContext, allow: readonly string[]): 
     }
     out.push(...metadataFromHeaders(pairs, allow));
   }
-  const fwd = buildForwardingHeaders(ctx, 'http');
+  const fwd = buildForwardingHeaders(ctx, proto);
   for (let i = 0; i < fwd.length; i += 2) out.push([fwd[i], fwd[i + 1]]);
   return out;
 }

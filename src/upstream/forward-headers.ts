@@ -1,4 +1,13 @@
+import type { GatewayConfig } from '../config/types.js';
 import type { RequestContext } from '../ingress/request-context.js';
+
+/**
+ * The scheme clients reach this gateway's listener with (`https` when
+ * server.tls is set): the X-Forwarded-Proto value, computed once per worker.
+ */
+export function listenerScheme(config: Pick<GatewayConfig, 'server'>): 'http' | 'https' {
+  return config.server.tls === null ? 'http' : 'https';
+}
 
 /**
  * Request headers that describe one hop (RFC 9110 §7.6.1) and so are never
