@@ -111,14 +111,38 @@ test('with tls every target must be https://; serverName is a host name; minVers
   ]);
 });
 
-test('grpc upstreams refuse tls and https:// targets (not supported yet)', () => {
+test('grpc upstreams take https:// targets and the same tls block (normalised as for http upstreams)', () => {
+  const c = parseConfig(`upstreams:
+  library:
+    protocol: grpc
+    targets: [ { url: "https://127.0.0.1:50051" }, { url: "https://Grpc.Internal" } ]
+    tls: { ca: "${certs.ca}", cert: "${certs.clientCert}", key: "${certs.clientKey}", serverName: Library.Internal }
+  plain: { protocol: grpc, targets: [ { url: "h2c://127.0.0.1:50052" } ] }
+  defaults: { protocol: grpc, targets: [ { url: "https://grpc.example.com:443" } ] }
+`, 'test.yaml', {});
+  assert.deepStrictEqual(c.upstreams.library.targets.map((t) => t.url), ['https://127.0.0.1:50051', 'https://grpc.internal']);
+  assert.deepStrictEqual(c.upstreams.library.tls, {
+    ca: certs.ca, cert: certs.clientCert, key: certs.clientKey, passphrase: null, serverName: 'library.internal', minVersion: 'TLSv1.2',
+  });
+  assert.equal(c.upstreams.plain.tls, null);
+  assert.deepStrictEqual(c.upstreams.defaults.tls, { ca: null, cert: null, key: null, passphrase: null, serverName: null, minVersion: 'TLSv1.2' });
+});
+
+test('grpc upstreams get the same tls checks: https:// targets only, files, key/cert match, passphrase', () => {
+  const missing = join(certs.dir, 'nope.pem');
   assert.deepStrictEqual(errorsOf(`upstreams:
   library:
     protocol: grpc
-    targets: [ { url: "https://127.0.0.1:50051" } ]
-    tls: { ca: "${certs.ca}" }
+    targets: [ { url: "h2c://127.0.0.1:50051" }, { url: "https://127.0.0.1:50052" } ]
+    tls: { ca: "${missing}", cert: "${certs.clientCert}", key: "${certs.otherKey}" }
+  encrypted:
+    protocol: grpc
+    targets: [ { url: "https://127.0.0.1:50053" } ]
+    tls: { cert: "${certs.clientCert}", key: "${certs.clientKeyEncrypted}" }
 `).map((e) => e.replace(/^\d+:\d+ /, '')), [
-    'upstreams.library.targets[0].url: TLS to gRPC upstreams is not supported yet: use h2c://host:port',
-    'upstreams.library.tls: is not supported on grpc upstreams yet (their targets are reached over h2c)',
+    'upstreams.library.targets[0].url: must be https:// when tls is set (tls applies to every target of the upstream)',
+    `upstreams.library.tls.ca: cannot read ${missing} (ENOENT)`,
+    `upstreams.library.tls.key: ${certs.otherKey} does not match the certificate in ${certs.clientCert}`,
+    `upstreams.encrypted.tls.key: ${certs.clientKeyEncrypted} is encrypted: set tls.passphrase`,
   ]);
 });

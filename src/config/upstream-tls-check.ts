@@ -13,9 +13,8 @@ function isObj(v: unknown): v is Obj {
 }
 
 /**
- * Checks what the schema cannot about an upstream's TLS: target schemes
- * that fit the protocol and the `tls` block (gRPC upstreams have no TLS
- * yet; with `tls` every target is https://), fields that go together
+ * Checks what the schema cannot about an upstream's TLS (http and grpc
+ * upstreams alike): with `tls` every target is https://, fields that go together
  * (cert + key, passphrase needs key), and the PEM files themselves: readable,
  * parseable, the key decrypts with the passphrase and matches the cert. So a
  * bad file is a config error naming file:line:field, not a failed handshake
@@ -27,23 +26,16 @@ function isObj(v: unknown): v is Obj {
  * @param env where `passphrase: env:NAME` is looked up
  */
 export function checkUpstreamTls(up: Obj, at: ConfigPath, issue: Issue, env: NodeJS.ProcessEnv = process.env): void {
-  const grpc = up.protocol === 'grpc';
   const tls = up.tls;
+  if (!isObj(tls)) return;
   if (Array.isArray(up.targets)) {
     up.targets.forEach((t: unknown, i: number) => {
       if (!isObj(t) || typeof t.url !== 'string') return;
       const scheme = /^([A-Za-z0-9]+):/.exec(t.url)?.[1].toLowerCase();
-      const where = [...at, 'targets', i, 'url'];
-      if (grpc && scheme === 'https') issue(where, 'TLS to gRPC upstreams is not supported yet: use h2c://host:port');
-      else if (!grpc && isObj(tls) && scheme !== 'https') issue(where, 'must be https:// when tls is set (tls applies to every target of the upstream)');
+      if (scheme !== 'https') issue([...at, 'targets', i, 'url'], 'must be https:// when tls is set (tls applies to every target of the upstream)');
     });
   }
-  if (!isObj(tls)) return;
   const tat: ConfigPath = [...at, 'tls'];
-  if (grpc) {
-    issue(tat, 'is not supported on grpc upstreams yet (their targets are reached over h2c)');
-    return;
-  }
   if (typeof tls.serverName === 'string' && isIP(tls.serverName) !== 0) {
     issue([...tat, 'serverName'], 'must be a host name, not an IP address (for an IP target leave it out: the certificate is then checked for that IP)');
   }

@@ -1,13 +1,14 @@
 /**
  * Active health checks of grpc upstream targets: the standard
- * `grpc.health.v1.Health/Check` call (an HTTP GET cannot reach an h2c gRPC
+ * `grpc.health.v1.Health/Check` call (an HTTP GET cannot reach a gRPC
  * server), on a GrpcChannel of the probe's own so checks never queue behind
- * traffic. The two health messages are tiny and fixed, so they are
+ * traffic, with the target's TLS settings for an https:// target. The two health messages are tiny and fixed, so they are
  * (de)serialised by hand rather than through a proto file.
  */
 import type { ActiveHealthCheckConfig } from '../config/types.js';
 import type { HealthProbe, HealthProbeFactory, ProbeResult } from '../upstream/health/health-probe.js';
 import type { Target } from '../upstream/target.js';
+import { tlsFailureReason } from '../errors/tls-failure.js';
 import { GrpcChannel, GrpcCode, grpcCodeName } from './grpc-client/index.js';
 
 /** The method every check calls. */
@@ -92,13 +93,15 @@ function readVarint(bytes: Uint8Array, at: number): [number, number] {
  * SERVING, or UNIMPLEMENTED sent by a gRPC server that has no health service
  * (as gRPC's own client-side health checking does: the server is up and
  * speaks gRPC over HTTP/2). Unhealthy: NOT_SERVING / SERVICE_UNKNOWN /
- * UNKNOWN, any other gRPC status, a failed connect and the deadline.
- * `expectStatus` does not apply. Every check dials again if its connection
- * is gone (no backoff between checks), like the HTTP probe.
+ * UNKNOWN, any other gRPC status, a failed connect (reason `tls: ...` when
+ * TLS failed) and the deadline. `expectStatus` does not apply. Every check
+ * dials again if its connection is gone (no backoff between checks), like
+ * the HTTP probe. An https:// target is checked with the same TLS settings
+ * (trust, client certificate, server name) as calls.
  */
 export const grpcHealthProbe: HealthProbeFactory = (target: Target, config: ActiveHealthCheckConfig): HealthProbe => {
   const channel = new GrpcChannel(target.url, {
-    connectTimeoutMs: config.timeoutMs, backoffInitialMs: 0, backoffMaxMs: 0, userAgent: 'turnpike-health-check',
+    connectTimeoutMs: config.timeoutMs, backoffInitialMs: 0, backoffMaxMs: 0, userAgent: 'turnpike-health-check', tls: target.tls,
   });
   const request = encodeHealthCheckRequest(healthServiceName(config.path));
   const timeout = `timeout after ${config.timeoutMs}ms`;
@@ -118,6 +121,8 @@ export const grpcHealthProbe: HealthProbeFactory = (target: Target, config: Acti
         return { ok: true, reason: 'UNIMPLEMENTED (no grpc.health.v1 service; the server answers gRPC)' };
       }
       if (signal.aborted || r.status === GrpcCode.DEADLINE_EXCEEDED) return { ok: false, reason: timeout };
+      const tls = r.status === GrpcCode.UNAVAILABLE && r.cause !== null ? tlsFailureReason(r.cause) : null;
+      if (tls !== null) return { ok: false, reason: `tls: ${tls}` };
       return { ok: false, reason: `${grpcCodeName(r.status)}: ${r.message}` };
     },
     // why: destroy resets a check still in flight at once; close then waits for the session to be gone.

@@ -5,6 +5,7 @@
  * that map a call's outcome onto the group.
  */
 import type { UpstreamConfig } from '../config/types.js';
+import { tlsFailureReason } from '../errors/tls-failure.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import { createUpstreamGroup, type UpstreamGroup, type UpstreamGroupOptions } from '../upstream/upstream-group.js';
 import type { Target } from '../upstream/target.js';
@@ -19,15 +20,16 @@ export type GrpcUpstreamGroupOptions = Omit<UpstreamGroupOptions<GrpcChannel>, '
 
 /**
  * The group for a `protocol: grpc` upstream: one GrpcChannel per target
- * (`connectTimeoutMs` = TCP connect + the server's SETTINGS), the
- * configured balancer, passive health, and active checks by
+ * (`connectTimeoutMs` = TCP connect + TLS handshake + the server's
+ * SETTINGS; an https:// target uses the upstream's TLS context and server
+ * name), the configured balancer, passive health, and active checks by
  * `grpc.health.v1.Health/Check` (see grpcHealthProbe).
  */
 export function createGrpcUpstreamGroup(config: UpstreamConfig, options: GrpcUpstreamGroupOptions = {}): GrpcUpstreamGroup {
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   return createUpstreamGroup<GrpcChannel>(config, {
     ...options,
-    connect: (url) => new GrpcChannel(url, { connectTimeoutMs }),
+    connect: (url, tls) => new GrpcChannel(url, { connectTimeoutMs, tls }),
     healthProbe: grpcHealthProbe,
   });
 }
@@ -35,14 +37,25 @@ export function createGrpcUpstreamGroup(config: UpstreamConfig, options: GrpcUps
 /**
  * Reports a finished call to passive health. UNAVAILABLE (connect
  * failure, connection lost, target down or refusing) is a `connect`
- * failure and DEADLINE_EXCEEDED a `timeout`, as for proxied requests;
- * CANCELLED (the client went away) says nothing about the target; every
- * other status, application errors included, means the target answered.
+ * failure (`tls` when the TLS handshake failed, which counts the same) and
+ * DEADLINE_EXCEEDED a `timeout`, as for proxied requests; CANCELLED (the
+ * client went away) says nothing about the target; every other status,
+ * application errors included, means the target answered.
  */
-export function reportGrpcOutcome(group: GrpcUpstreamGroup, target: Target, status: number): void {
-  if (status === GrpcCode.UNAVAILABLE) group.reportFailure(target, 'connect');
+export function reportGrpcOutcome(group: GrpcUpstreamGroup, target: Target, st: GrpcStatus): void {
+  const status = st.status;
+  if (status === GrpcCode.UNAVAILABLE) group.reportFailure(target, grpcTlsFailure(st) !== null ? 'tls' : 'connect');
   else if (status === GrpcCode.DEADLINE_EXCEEDED) group.reportFailure(target, 'timeout');
   else if (status !== GrpcCode.CANCELLED) group.reportSuccess(target, 200);
+}
+
+/**
+ * The safe reason (see tlsFailureReason) when a call failed because TLS to
+ * its target did (certificate not trusted or not valid for the name,
+ * handshake failure, a TLS alert such as "certificate required"), else null.
+ */
+export function grpcTlsFailure(st: GrpcStatus): string | null {
+  return st.status === GrpcCode.UNAVAILABLE && st.cause !== null ? tlsFailureReason(st.cause) : null;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { BufferedResponse, Verdict } from '../policies/types.js';
 import type { Target } from '../upstream/target.js';
 import type { GrpcChannel, GrpcResult, GrpcStatus } from './grpc-client/index.js';
 import { hashKeyOf, mayRetryElsewhere, reportGrpcOutcome } from './grpc-upstream.js';
-import { grpcProblem, requestMetadata, requestObject, responseField, responseMetadata, type TranscodeEntry } from './transcoder.js';
+import { callProblem, grpcProblem, requestMetadata, requestObject, responseField, responseMetadata, type TranscodeEntry } from './transcoder.js';
 import type { HttpBinding } from './http-rule/index.js';
 
 /** What a call reports back to the request handler. */
@@ -116,8 +116,8 @@ export class TranscodeCall {
     return t.pool;
   }
 
-  /** Ends the attempt's use of its target and reports `status` to passive health (null: no verdict). Idempotent. */
-  private release(status: number | null): void {
+  /** Ends the attempt's use of its target and reports its outcome to passive health (null: no verdict). Idempotent. */
+  private release(status: GrpcStatus | null): void {
     const t = this.target;
     if (t === null) return;
     this.target = null;
@@ -144,11 +144,11 @@ export class TranscodeCall {
     let r: GrpcResult;
     do {
       r = await channel.unary(b.fullPath, bytes, { deadlineMs: this.deadlineMs(), metadata, signal: this.ac.signal });
-      this.release(r.status);
+      this.release(r);
       channel = this.retry(r);
     } while (channel !== null);
     if (ctx.aborted || ctx.finished) return;
-    if (r.status !== 0) return this.sink.problem(ctx, grpcProblem(r.status, r.message, r.details, entry.root), null, false);
+    if (r.status !== 0) return this.sink.problem(ctx, callProblem(r, entry.root), null, false);
     const text = await this.decode(r.response ?? new Uint8Array(0));
     if (ctx.aborted || ctx.finished) return;
     const meta = responseMetadata(entry, r.headers, r.trailers);
@@ -211,12 +211,12 @@ export class TranscodeCall {
         if (ctx.aborted) { s.cancel(); return; }
       }
       st = await s.status;
-      this.release(st.status);
+      this.release(st);
       // A call that never reached its target has no messages: it may go to another one.
       channel = n === 0 ? this.retry(st) : null;
     } while (channel !== null);
     if (ctx.aborted || ctx.finished) return;
-    if (!started && st.status !== 0) return this.sink.problem(ctx, grpcProblem(st.status, st.message, st.details, entry.root), null, false);
+    if (!started && st.status !== 0) return this.sink.problem(ctx, callProblem(st, entry.root), null, false);
     // A stream that fails after messages went out can only say so in the body (as grpc-gateway does).
     const err = st.status === 0 ? '' : JSON.stringify({ error: { grpcCode: st.status, status: grpcProblem(st.status, st.message).status, message: st.message } });
     const tail = ndjson ? (err === '' ? '' : err + '\n') : (n === 0 ? '[' : '') + (err === '' ? '' : (n === 0 ? '' : ',') + err) + ']';

@@ -12,9 +12,9 @@ import type { RequestContext } from '../ingress/request-context.js';
 import type { CompiledRoute } from '../router/index.js';
 import { buildForwardingHeaders, listenerScheme } from '../upstream/forward-headers.js';
 import { ProtoCodec } from './codec-pool/codec.js';
-import { grpcCodeName, headersFromTrailers, httpStatusFromGrpc, metadataFromHeaders } from './grpc-client/index.js';
+import { grpcCodeName, headersFromTrailers, httpStatusFromGrpc, metadataFromHeaders, type GrpcStatus } from './grpc-client/index.js';
 import { entryBindings } from './grpc-routes.js';
-import { hashSource, type GrpcUpstreamGroup, type HashSource } from './grpc-upstream.js';
+import { grpcTlsFailure, hashSource, type GrpcUpstreamGroup, type HashSource } from './grpc-upstream.js';
 import { buildRequestObject, jsonName, type HttpBinding } from './http-rule/index.js';
 import { decodeGrpcStatusDetails } from './json-mapping/index.js';
 import type protobuf from 'protobufjs';
@@ -116,6 +116,17 @@ export function grpcProblem(status: number, message: string, details: Uint8Array
   }
   err.extraMembers = extra;
   return err;
+}
+
+/**
+ * The problem for a call that ended with a non-OK status before any
+ * response went out: `502 upstream_tls` with the short reason when TLS to
+ * the target failed (as for proxied routes), else {@link grpcProblem}.
+ */
+export function callProblem(st: GrpcStatus, root?: protobuf.Root): GatewayError {
+  const tls = grpcTlsFailure(st);
+  if (tls !== null) return new GatewayError(ErrorCodes.UPSTREAM_TLS, tls, { cause: st.cause });
+  return grpcProblem(st.status, st.message, st.details, root);
 }
 
 /** Request headers the gateway sets itself (never copied from the client, even when allowlisted). */

@@ -11,8 +11,11 @@ export interface TargetConnection {
   close(): Promise<void>;
 }
 
-/** Builds a target's connection from its origin (`scheme://host:port`). */
-export type TargetConnector<P extends TargetConnection> = (url: string) => P;
+/**
+ * Builds a target's connection from its origin (`scheme://host:port`) and,
+ * for an https:// target, the upstream's TLS settings (null otherwise).
+ */
+export type TargetConnector<P extends TargetConnection> = (url: string, tls: TargetTls | null) => P;
 
 /**
  * One target (origin) of an upstream group: its connection pool, its load
@@ -78,7 +81,7 @@ export class Target<P extends TargetConnection = TargetConnection> {
     this.index = index;
     this.tls = tls;
     this.servername = dispatchServerName(this.url, upstream.tls ?? null);
-    this.pool = connect !== undefined ? connect(this.url) : new Pool(this.url, {
+    this.pool = connect !== undefined ? connect(this.url, tls) : new Pool(this.url, {
       connections: upstream.connections,
       keepAliveTimeout: upstream.keepAliveTimeoutMs,
       pipelining: 1,

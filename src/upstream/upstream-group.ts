@@ -77,8 +77,8 @@ export class UpstreamGroup<P extends TargetConnection = Pool> {
   constructor(config: UpstreamConfig, options: UpstreamGroupOptions<P> = {}) {
     this.name = config.name;
     this.config = config;
-    // One TLS context per upstream (its files are read here, once per worker); grpc connectors bring their own transport.
-    const context = config.tls !== null && options.connect === undefined ? createUpstreamSecureContext(config.tls) : null;
+    // One TLS context per upstream (its files are read here, once per worker), for undici pools and gRPC channels alike.
+    const context = config.tls !== null ? createUpstreamSecureContext(config.tls) : null;
     const tls = context === null ? null : targetTls(context, config.tls!);
     this.targets = config.targets.map((t, i) => new Target<P>(t, i, config, options.connectTimeoutMs ?? 5000, options.connect,
       tls !== null && /^https:/i.test(t.url) ? tls : null));

@@ -126,13 +126,16 @@ export class GrpcCall {
     this.stream?.resume();
   }
 
-  /** Ends the call locally with `code`, resetting the stream if one is open. */
-  fail(code: number, message: string): void {
+  /**
+   * Ends the call locally with `code`, resetting the stream if one is open.
+   * `cause`: the connection error behind an UNAVAILABLE (see GrpcStatus.cause).
+   */
+  fail(code: number, message: string, cause: Error | null = null): void {
     if (this.done) return;
     const stream = this.stream;
     if (stream !== null && !stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);
     if (stream === null) this.onDequeue?.();
-    this.finish(code, message, null);
+    this.finish(code, message, null, cause);
   }
 
   /** Opens the stream on `session` and sends the request; `release` runs once when the stream closes. */
@@ -153,7 +156,7 @@ export class GrpcCall {
       stream = session.request(headers, { endStream: false });
     } catch (err) {
       release();
-      this.finish(GrpcCode.UNAVAILABLE, `Could not open a stream to ${this.settings.target}: ${(err as Error).message}`, null);
+      this.finish(GrpcCode.UNAVAILABLE, `Could not open a stream to ${this.settings.target}: ${(err as Error).message}`, null, err as Error);
       return;
     }
     this.stream = stream;
@@ -209,7 +212,7 @@ export class GrpcCall {
         this.finish(s.code, s.message, null);
       } else if (lost || this.streamError !== null) {
         const why = this.streamError?.message ?? 'connection closed';
-        this.finish(GrpcCode.UNAVAILABLE, `Connection to ${target} lost before a response: ${why}`, null);
+        this.finish(GrpcCode.UNAVAILABLE, `Connection to ${target} lost before a response: ${why}`, null, this.streamError);
       } else {
         this.finish(GrpcCode.INTERNAL, `${target} closed the stream without a response`, null);
       }
@@ -231,7 +234,7 @@ export class GrpcCall {
       const type = this.headers['content-type'] ?? '(none)';
       this.finish(GrpcCode.UNKNOWN, `${target} sent a non-gRPC response (content-type ${type})`, null);
     } else if (lost) {
-      this.finish(GrpcCode.UNAVAILABLE, `Connection to ${target} lost during the call: ${this.streamError?.message ?? 'connection closed'}`, null);
+      this.finish(GrpcCode.UNAVAILABLE, `Connection to ${target} lost during the call: ${this.streamError?.message ?? 'connection closed'}`, null, this.streamError);
     } else if (rstCode !== 0) {
       const s = statusFromRstCode(rstCode, target);
       this.finish(s.code, s.message, null);
@@ -240,11 +243,11 @@ export class GrpcCall {
     }
   }
 
-  private finish(code: number, message: string, details: Uint8Array | null): void {
+  private finish(code: number, message: string, details: Uint8Array | null, cause: Error | null = null): void {
     if (this.done) return;
     this.done = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this.onAbort);
-    this.sink.onEnd({ status: code, message, headers: this.headers, trailers: this.trailers ?? {}, details, sent: this.stream !== null });
+    this.sink.onEnd({ status: code, message, headers: this.headers, trailers: this.trailers ?? {}, details, sent: this.stream !== null, cause });
   }
 }

@@ -1,6 +1,7 @@
 /**
- * A gRPC channel to one target over cleartext HTTP/2 (h2c, prior
- * knowledge) with node:http2, carrying pre-serialised messages.
+ * A gRPC channel to one target over HTTP/2 with node:http2, carrying
+ * pre-serialised messages: cleartext (`h2c://`, prior knowledge) or TLS
+ * (`https://`, ALPN h2, see tls-socket.ts).
  *
  * One session at a time, opened on the first call, replaced after GOAWAY,
  * close or error (streams already open on a retiring session finish there).
@@ -15,8 +16,9 @@ import { GrpcCall, type CallSettings, type GrpcCallOptions } from './grpc-call.j
 import { GrpcClientError } from './grpc-client-error.js';
 import { GrpcServerStream } from './grpc-server-stream.js';
 import type { GrpcResult, GrpcStatus } from './grpc-wire.js';
-import { openSlot, type SessionSlot, type SlotEvents } from './session-slot.js';
+import { openSlot, type SessionSlot, type SlotEvents, type SlotTls } from './session-slot.js';
 import { GrpcCode, metadataToHeaders } from './status-map.js';
+import type { GrpcTlsOptions } from './tls-socket.js';
 
 /** Channel tuning; every field is optional. */
 export interface GrpcChannelOptions {
@@ -40,6 +42,8 @@ export interface GrpcChannelOptions {
   streamHighWaterBytes?: number;
   /** user-agent header. Default `turnpike-grpc/0.1.0`. */
   userAgent?: string;
+  /** TLS settings of an `https://` target (ignored for h2c). Default: Node's trust store, the URL's host name. */
+  tls?: GrpcTlsOptions | null;
 }
 
 /** Connection state, for observability. */
@@ -47,36 +51,42 @@ export type GrpcChannelState = 'idle' | 'connecting' | 'ready' | 'down' | 'close
 
 const METHOD_PATH = /^\/[^/?#\s]+\/[^/?#\s]+$/;
 
-/** A gRPC client channel for one `h2c://host:port` (or `http://host:port`) target. */
+/** A gRPC client channel for one `h2c://host:port` (or `http://host:port`) or `https://host:port` target. */
 export class GrpcChannel {
-  /** The target as `h2c://host:port`. */
+  /** The target as `h2c://host:port` or `https://host:port`. */
   readonly target: string;
   private readonly origin: string;
+  /** Where and how to connect over TLS; null for h2c. */
+  private readonly tls: SlotTls | null;
   private readonly settings: CallSettings;
-  private readonly opts: Required<Omit<GrpcChannelOptions, 'userAgent' | 'maxReceiveMessageBytes'>>;
+  private readonly opts: Required<Omit<GrpcChannelOptions, 'userAgent' | 'maxReceiveMessageBytes' | 'tls'>>;
   private readonly sessions = new Set<http2.ClientHttp2Session>();
   private readonly queue = new Set<GrpcCall>();
   private slot: SessionSlot | null = null;
   private failures = 0;
   private downUntil = 0;
   private lastError = '';
+  private lastCause: Error | null = null;
   private closed = false;
   private pumping = false;
 
-  /** Throws GrpcClientError `invalid_target` for anything but h2c:// or http:// host[:port]. */
+  /** Throws GrpcClientError `invalid_target` for anything but h2c://, http:// or https:// host[:port]. */
   constructor(target: string, options: GrpcChannelOptions = {}) {
     let url: URL;
     try {
       url = new URL(target);
     } catch {
-      throw new GrpcClientError('invalid_target', `gRPC target "${target}" is not a URL (expected h2c://host:port)`);
+      throw new GrpcClientError('invalid_target', `gRPC target "${target}" is not a URL (expected h2c://host:port or https://host:port)`);
     }
-    if ((url.protocol !== 'h2c:' && url.protocol !== 'http:') || url.hostname === '' || (url.pathname !== '' && url.pathname !== '/')) {
-      throw new GrpcClientError('invalid_target', `gRPC target "${target}" must be h2c://host:port or http://host:port (TLS is not supported)`);
+    const secure = url.protocol === 'https:';
+    if ((url.protocol !== 'h2c:' && url.protocol !== 'http:' && !secure) || url.hostname === '' || (url.pathname !== '' && url.pathname !== '/')) {
+      throw new GrpcClientError('invalid_target', `gRPC target "${target}" must be h2c://host:port, http://host:port or https://host:port`);
     }
-    const port = url.port === '' ? '80' : url.port;
-    this.target = `h2c://${url.hostname}:${port}`;
-    this.origin = `http://${url.hostname}:${port}`;
+    const port = url.port === '' ? (secure ? '443' : '80') : url.port;
+    this.target = `${secure ? 'https' : 'h2c'}://${url.hostname}:${port}`;
+    this.origin = `${secure ? 'https' : 'http'}://${url.hostname}:${port}`;
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.tls = secure ? { host, port: Number(port), options: options.tls ?? {} } : null;
     this.settings = {
       target: this.target,
       userAgent: options.userAgent ?? 'turnpike-grpc/0.1.0',
@@ -198,7 +208,7 @@ export class GrpcChannel {
     const now = Date.now();
     if (now < this.downUntil) {
       return call.fail(GrpcCode.UNAVAILABLE,
-        `${this.target} is unavailable (${this.lastError}); next connection attempt in ${this.downUntil - now} ms`);
+        `${this.target} is unavailable (${this.lastError}); next connection attempt in ${this.downUntil - now} ms`, this.lastCause);
     }
     const slot = this.slot ?? this.connect();
     if (slot.ready && slot.active < slot.limit && this.queue.size === 0) return this.startOn(slot, call);
@@ -240,7 +250,7 @@ export class GrpcChannel {
   }
 
   private connect(): SessionSlot {
-    const slot = openSlot(this.origin, this.opts, this.slotEvents);
+    const slot = openSlot(this.origin, this.opts, this.slotEvents, this.tls);
     this.slot = slot;
     this.sessions.add(slot.session);
     return slot;
@@ -251,6 +261,7 @@ export class GrpcChannel {
       if (first) {
         this.failures = 0;
         this.downUntil = 0;
+        this.lastCause = null;
       }
       this.pump();
     },
@@ -273,15 +284,16 @@ export class GrpcChannel {
     const delay = Math.min(this.opts.backoffInitialMs * 2 ** Math.min(this.failures - 1, 30), this.opts.backoffMaxMs);
     this.downUntil = Date.now() + delay;
     this.lastError = err?.message ?? 'connection closed before HTTP/2 SETTINGS';
-    this.failQueued(GrpcCode.UNAVAILABLE, `Failed to connect to ${this.target}: ${this.lastError}`);
+    this.lastCause = err;
+    this.failQueued(GrpcCode.UNAVAILABLE, `Failed to connect to ${this.target}: ${this.lastError}`, err);
   }
 
-  private failQueued(code: number, message: string): void {
+  private failQueued(code: number, message: string, cause: Error | null = null): void {
     const calls = [...this.queue];
     this.queue.clear();
     for (const call of calls) {
       call.onDequeue = null;
-      call.fail(code, message);
+      call.fail(code, message, cause);
     }
   }
 }

@@ -121,13 +121,14 @@ export interface TestGrpcServer {
   stop(): void;
 }
 
-/** Starts the test service on 127.0.0.1 (`port` 0 = ephemeral). */
-export function startGrpcServer(port = 0, options: grpc.ServerOptions = {}): Promise<TestGrpcServer> {
+/** Starts the test service on 127.0.0.1 (`port` 0 = ephemeral), cleartext unless `credentials` say otherwise. */
+export function startGrpcServer(port = 0, options: grpc.ServerOptions = {},
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<TestGrpcServer> {
   const server = new grpc.Server(options);
   const log: ServerLog = { streamSent: 0, cancelled: 0 };
   server.addService(definition, handlers(log));
   return new Promise((resolve, reject) => {
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+    server.bindAsync(`127.0.0.1:${port}`, credentials, (err, bound) => {
       if (err) return reject(err);
       resolve({ port: bound, log, server, stop: () => server.forceShutdown() });
     });

@@ -137,5 +137,9 @@ test('caller errors reject with GrpcClientError', async () => {
   await assert.rejects(channel.unary('NoSlash', Buffer.alloc(0)), (e: unknown) => e instanceof GrpcClientError && e.code === 'invalid_path');
   await assert.rejects(channel.unary(`/${SERVICE}/Echo`, Buffer.alloc(0), { metadata: [['grpc-timeout', '1S']] }),
     (e: unknown) => e instanceof GrpcClientError && e.code === 'invalid_metadata');
-  assert.throws(() => new GrpcChannel('https://127.0.0.1:1'), (e: unknown) => e instanceof GrpcClientError && e.code === 'invalid_target');
+  for (const bad of ['grpcs://127.0.0.1:1', 'ftp://127.0.0.1:1', 'https://127.0.0.1:1/path', 'not a url']) {
+    assert.throws(() => new GrpcChannel(bad), (e: unknown) => e instanceof GrpcClientError && e.code === 'invalid_target', bad);
+  }
+  assert.equal(new GrpcChannel('https://127.0.0.1').target, 'https://127.0.0.1:443');
+  assert.equal(new GrpcChannel('h2c://127.0.0.1').target, 'h2c://127.0.0.1:80');
 });

@@ -25,6 +25,12 @@ export interface GrpcStatus {
    * it to another target.
    */
   sent: boolean;
+  /**
+   * The connection error behind an UNAVAILABLE that came from the transport
+   * (failed connect, channel in backoff after one, connection lost), e.g. an
+   * UpstreamTlsError for a failed TLS handshake; null otherwise.
+   */
+  cause: Error | null;
 }
 
 /** Outcome of a unary call. */

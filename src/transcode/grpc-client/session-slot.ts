@@ -2,9 +2,10 @@
  * One HTTP/2 client session of a GrpcChannel with its bookkeeping: ready
  * once the server's first SETTINGS arrive (so its concurrent-stream limit is
  * known before any stream is opened), a connect timeout, and optional
- * keep-alive PINGs.
+ * keep-alive PINGs. Cleartext (h2c, prior knowledge) or over TLS.
  */
 import http2 from 'node:http2';
+import { openTlsConnection, tlsSessionError, type GrpcTlsOptions } from './tls-socket.js';
 
 /** A session and its stream accounting. */
 export interface SessionSlot {
@@ -15,7 +16,7 @@ export interface SessionSlot {
   active: number;
   /** Concurrent-stream limit: the server's, capped locally. */
   limit: number;
-  /** First session error (e.g. ECONNREFUSED), for messages. */
+  /** First session error (e.g. ECONNREFUSED; a TLS failure as an UpstreamTlsError), for messages. */
   error: Error | null;
   readonly timers: NodeJS.Timeout[];
 }
@@ -38,12 +39,29 @@ export interface SlotOptions {
   readonly keepaliveTimeoutMs: number;
 }
 
-/** Connects to `origin` (http://host:port, prior-knowledge h2c) and wires the events. */
-export function openSlot(origin: string, opts: SlotOptions, events: SlotEvents): SessionSlot {
-  const session = http2.connect(origin, { settings: { enablePush: false } });
+/** Where a TLS slot connects: the target's host (no brackets) and port, and its TLS settings. */
+export interface SlotTls {
+  readonly host: string;
+  readonly port: number;
+  readonly options: GrpcTlsOptions;
+}
+
+/**
+ * Connects to `origin` and wires the events: `http://host:port` with
+ * prior-knowledge h2c when `tls` is null, else `https://host:port` over
+ * {@link openTlsConnection}. The connect timeout covers TCP, the TLS
+ * handshake and the server's SETTINGS.
+ */
+export function openSlot(origin: string, opts: SlotOptions, events: SlotEvents, tls: SlotTls | null = null): SessionSlot {
+  const conn = tls === null ? null : openTlsConnection(tls.host, tls.port, tls.options);
+  const session = conn === null ? http2.connect(origin, { settings: { enablePush: false } })
+    : http2.connect(origin, { settings: { enablePush: false }, createConnection: () => conn.socket });
   const slot: SessionSlot = { session, ready: false, active: 0, limit: opts.maxConcurrentStreams, error: null, timers: [] };
+  let timeout: Error | null = null;
   const connectTimer = setTimeout(() => {
-    if (!slot.ready) session.destroy(new Error(`no HTTP/2 SETTINGS within ${opts.connectTimeoutMs} ms`));
+    if (slot.ready) return;
+    timeout = new Error(`no HTTP/2 SETTINGS within ${opts.connectTimeoutMs} ms`);
+    session.destroy(timeout);
   }, opts.connectTimeoutMs);
   connectTimer.unref();
   slot.timers.push(connectTimer);
@@ -61,7 +79,8 @@ export function openSlot(origin: string, opts: SlotOptions, events: SlotEvents):
     stopTimers(slot);
     events.goaway(slot);
   });
-  session.on('error', (err: Error) => { slot.error ??= err; });
+  if (conn === null) session.on('error', (err: Error) => { slot.error ??= err; });
+  else session.on('error', (err: Error) => { slot.error ??= tlsSessionError(conn, err, timeout); });
   session.once('close', () => {
     stopTimers(slot);
     events.closed(slot);
