@@ -87,6 +87,7 @@ function openLoad(
 /** Runs the scenario as configured; returns every measured run (warm-ups are not returned). */
 export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun[]> {
   const s = o.scenario;
+  const scenarioVars = s.prepare?.() ?? {};
   const requests = s.requests();
   const connections = o.connections ?? s.connections;
   const openConnections = o.openConnections ?? s.openConnections ?? 64;
@@ -122,7 +123,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun[]>
       try {
         gw = await startGateway({
           set: o.set, configFile: s.configFile, upstreamPort: upstream.port, workers, runDir: o.runDir, cpus: o.gatewayCpus, env: o.gatewayEnv,
-          vars: tls?.vars,
+          vars: { ...scenarioVars, ...tls?.vars },
         });
         await verifyScenario(s, gw.port, tls?.ca ?? null, clientCert);
         const url = `${tls === null ? 'http' : 'https'}://127.0.0.1:${gw.port}`;

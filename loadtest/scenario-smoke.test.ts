@@ -11,7 +11,7 @@ import { ProcessSet } from '../native-bench/bench-procs.js';
 import { runScenario } from './run-scenario.js';
 import { SCENARIOS } from './scenarios/index.js';
 
-const SMOKE_RATES: Record<string, number> = { passthrough: 300, tls: 300, 'tls-mtls': 300, params: 300, 'large-body': 20, 'slow-upstream': 200, ratelimit: 300, policies: 300, jwt: 300, 'transcode-small-inline': 200, 'transcode-small-pool': 200, 'transcode-large-inline': 20, 'transcode-large-pool': 20 };
+const SMOKE_RATES: Record<string, number> = { passthrough: 300, tls: 300, 'tls-mtls': 300, params: 300, 'large-body': 20, 'slow-upstream': 200, ratelimit: 300, policies: 300, jwt: 300, auth: 300, 'transcode-small-inline': 200, 'transcode-small-pool': 200, 'transcode-large-inline': 20, 'transcode-large-pool': 20 };
 
 for (const scenario of SCENARIOS) {
   test(`smoke: ${scenario.name} runs closed and open loop through a 1-worker gateway`, { timeout: 60_000 }, async () => {

@@ -1,4 +1,5 @@
 /** The scenario registry: one line per scenario. */
+import { auth } from './auth.js';
 import { jwt } from './jwt.js';
 import { largeBody } from './large-body.js';
 import { params } from './params.js';
@@ -11,7 +12,7 @@ import { TRANSCODE_SCENARIOS } from './transcode.js';
 import type { Scenario } from './types.js';
 
 /** Every scenario, in the order reports list them. */
-export const SCENARIOS: readonly Scenario[] = [passthrough, tls, tlsMtls, params, largeBody, slowUpstream, ratelimit, policies, jwt, ...TRANSCODE_SCENARIOS];
+export const SCENARIOS: readonly Scenario[] = [passthrough, tls, tlsMtls, params, largeBody, slowUpstream, ratelimit, policies, jwt, auth, ...TRANSCODE_SCENARIOS];
 
 /** The scenario called `name`, or an error listing the known names. */
 export function scenarioByName(name: string): Scenario {

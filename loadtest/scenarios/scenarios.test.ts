@@ -18,8 +18,8 @@ after(() => rmSync(tlsDir, { recursive: true, force: true }));
 
 const NO_PREDICATES = { header: (): string => '', queryParam: (): undefined => undefined };
 
-function scenarioConfig(file: string): string {
-  return renderTemplate(readFileSync(join(repoRoot(), 'config', 'loadtest', file), 'utf8'), { ...tls.vars, PORT: 18080, ADMIN_PORT: 19901, UPSTREAM_PORT: 13001 });
+function scenarioConfig(file: string, vars: Record<string, string> = {}): string {
+  return renderTemplate(readFileSync(join(repoRoot(), 'config', 'loadtest', file), 'utf8'), { ...vars, ...tls.vars, PORT: 18080, ADMIN_PORT: 19901, UPSTREAM_PORT: 13001 });
 }
 
 test('config/loadtest/params.yaml is what params-table.ts generates', () => {
@@ -30,7 +30,7 @@ test('config/loadtest/params.yaml is what params-table.ts generates', () => {
 
 test('every scenario config validates, and every request of every scenario matches a route', () => {
   for (const s of SCENARIOS) {
-    const config = parseConfig(scenarioConfig(s.configFile), s.configFile, {});
+    const config = parseConfig(scenarioConfig(s.configFile, s.prepare?.()), s.configFile, {});
     const router = compileRouter(config.routes);
     for (const req of s.requests()) {
       const m = router.match(req.method, '127.0.0.1', req.path.split('?')[0], NO_PREDICATES, []);
@@ -49,5 +49,5 @@ test('params lookups hit statics, params and wildcards, each on its own route', 
     names.add(m.name ?? '');
   }
   for (const n of ['health', 'static', 'users-get', 'users-items-get', 'users-export', 'issue']) assert.ok(names.has(n), `no lookup reaches ${n}`);
-  assert.throws(() => scenarioByName('nope'), /unknown scenario "nope"; known: passthrough, tls, tls-mtls, params, large-body, slow-upstream, ratelimit, policies, jwt, transcode-small-inline/);
+  assert.throws(() => scenarioByName('nope'), /unknown scenario "nope"; known: passthrough, tls, tls-mtls, params, large-body, slow-upstream, ratelimit, policies, jwt, auth, transcode-small-inline/);
 });
