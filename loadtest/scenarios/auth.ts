@@ -7,6 +7,7 @@
  * CPU per request of a typical authenticated route.
  */
 import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { b64url, BENCH_CLAIMS } from './jwt.js';
 import { passthrough } from './passthrough.js';
 import type { Scenario } from './types.js';
 
@@ -21,17 +22,9 @@ function runKeys(): { privateKey: KeyObject; jwk: string } {
   return keys;
 }
 
-function b64url(v: unknown): string {
-  return Buffer.from(JSON.stringify(v)).toString('base64url');
-}
-
-/** An RS256 token config/loadtest/auth.yaml accepts (expires in 2100), the size of a typical IdP access token. */
+/** An RS256 token config/loadtest/auth.yaml accepts (the claims of the jwt scenario's token). */
 export function authBenchToken(): string {
-  const input = b64url({ alg: 'RS256', typ: 'JWT', kid: 'bench-rs256' }) + '.' + b64url({
-    iss: 'https://id.example.com/', aud: 'orders-api', sub: 'user-1234567890', tenant: 'tenant-42', exp: 4102444800,
-    iat: 1767225600, scope: 'orders:read orders:write profile email', groups: ['admins', 'ops', 'billing'],
-    jti: 'b9c1d7e2-5f3a-4c8e-9d1b-2a6f7e8c9d0a', email: 'user@example.com',
-  });
+  const input = b64url({ alg: 'RS256', typ: 'JWT', kid: 'bench-rs256' }) + '.' + b64url(BENCH_CLAIMS);
   return input + '.' + sign('sha256', Buffer.from(input), runKeys().privateKey).toString('base64url');
 }
 

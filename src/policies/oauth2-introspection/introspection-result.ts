@@ -5,8 +5,10 @@
  * claim headers. A cache hit then costs no parsing at all.
  */
 import type { Consumer } from '../consumer.js';
-import { hasControlChar, safeFieldValue } from '../headers/field-value.js';
+import { claimGroups, claimHeaderValue, deepFreeze } from '../credentials/claims.js';
 import type { IntrospectionSettings } from './settings.js';
+
+export { claimHeaderValue };
 
 /** A token the endpoint called active and that passed the configured checks. */
 export interface ActiveResult {
@@ -43,42 +45,6 @@ export function scopeList(v: unknown): readonly string[] {
   if (typeof v === 'string') return v.split(' ').filter((s) => s !== '');
   if (Array.isArray(v)) return v.filter((s): s is string => typeof s === 'string' && s !== '');
   return [];
-}
-
-/** Most groups taken from the groups claim. */
-const MAX_GROUPS = 256;
-
-/** The groups claim: a list of strings, or one string of names separated by spaces and/or commas. */
-export function groupList(v: unknown): string[] {
-  const raw: unknown[] = typeof v === 'string' ? v.split(/[\s,]+/) : Array.isArray(v) ? v : [];
-  const out: string[] = [];
-  for (let i = 0; i < raw.length && out.length < MAX_GROUPS; i++) {
-    const g = raw[i];
-    if (typeof g !== 'string' || g === '' || hasControlChar(g)) continue;
-    // why: groups go upstream comma-joined (x-consumer-groups); a comma inside one would make two.
-    out.push(safeFieldValue(g).replaceAll(',', '%2C'));
-  }
-  return out;
-}
-
-/**
- * A claim as a header value: strings (non-ASCII percent-encoded), finite
- * numbers and booleans; null for anything else (objects, lists, absent,
- * empty) and for text with a control character, so nothing an answer
- * carries can split a header line.
- */
-export function claimHeaderValue(v: unknown): string | null {
-  if (typeof v === 'string') return v === '' || hasControlChar(v) ? null : safeFieldValue(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  return null;
-}
-
-/** Freezes the answer's claims tree (at most 64 KiB of JSON, once per answer). */
-function deepFreeze(v: unknown): void {
-  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
-  Object.freeze(v);
-  for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
 }
 
 function audienceMatches(aud: unknown, wanted: readonly string[]): boolean {
@@ -123,7 +89,7 @@ export function toResult(body: Record<string, unknown>, s: IntrospectionSettings
     consumer: Object.freeze({
       id,
       username,
-      groups: Object.freeze(s.groupsClaim === null ? [] : groupList(body[s.groupsClaim])),
+      groups: Object.freeze(s.groupsClaim === null ? [] : claimGroups(body[s.groupsClaim])),
       credential: Object.freeze({ kind: 'oauth2', id: clientId ?? '' }),
       claims: body,
     }),
