@@ -164,6 +164,21 @@ test('a request list is cycled in order, and 4xx responses are counted', async (
   }
 });
 
+test('warmConnections opens the connections with unrecorded requests before the clock starts', async () => {
+  const sockets = new Set<unknown>();
+  let seen = 0;
+  const { server, url } = await listen((req, res) => { seen++; sockets.add(req.socket); res.end('ok'); });
+  try {
+    const r = await runOpenLoop({ url, rate: 200, durationMs: 50, connections: 4, warmConnections: true });
+    assert.equal(r.sent, 10);
+    assert.equal(r.completed, 10);
+    assert.equal(seen, 14, 'four warm-up requests, then the ten measured ones');
+    assert.equal(sockets.size, 4, 'the measured requests reuse the four warm connections');
+  } finally {
+    await close(server);
+  }
+});
+
 test('addedLatency subtracts percentile by percentile and clamps at 0', () => {
   const gateway = { p50: 1.5, p90: 2.25, p99: 4, p99_9: 10, max: 20 };
   const direct = { p50: 1, p90: 2.5, p99: 3, p99_9: 7.5, max: 25 };

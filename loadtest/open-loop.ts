@@ -44,6 +44,13 @@ export interface OpenLoopOptions {
   keepSamples?: boolean;
   /** For an https `url`: the CA certificate (PEM) to trust. */
   ca?: Buffer;
+  /**
+   * Open every connection before the clock starts, with `connections`
+   * concurrent unrecorded requests of the first kind (default false). The
+   * load-test runs set it: a steady-state measurement must not charge
+   * connection set-up (a TLS handshake burst) to the first requests.
+   */
+  warmConnections?: boolean;
   /** For an https `url`: a client certificate and key (PEM) to present. */
   clientCert?: { cert: Buffer; key: Buffer };
 }
@@ -191,7 +198,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     origin: target.origin, method: r.method ?? 'GET', path: r.path, headers: r.headers, body: r.body,
   }));
   const cycle = dispatchList.length;
-  await preconnect(pool, dispatchList[0], connections);
+  if (options.warmConnections === true) await preconnect(pool, dispatchList[0], connections);
 
   const intervalMs = 1000 / rate;
   let next = 0;

@@ -80,7 +80,7 @@ function openLoad(
 ): Promise<OpenLoopResult> {
   const started = Date.now();
   const timer = onTick === undefined ? undefined : setInterval(() => onTick(Date.now() - started), 250);
-  return runOpenLoop({ url, rate, durationMs: durationS * 1000, connections, requests, timeoutMs: 10_000, ca: tls?.ca, clientCert: tls?.clientCert })
+  return runOpenLoop({ url, rate, durationMs: durationS * 1000, connections, requests, timeoutMs: 10_000, ca: tls?.ca, clientCert: tls?.clientCert, warmConnections: true })
     .finally(() => clearInterval(timer));
 }
 
