@@ -174,6 +174,13 @@ export class RequestContext implements RequestLookup {
     return '';
   }
 
+  /** Every value of a query parameter, decoded (empty when absent); shares the parse with {@link queryParam}. */
+  queryParamAll(name: string): string[] {
+    if (this.query === '') return [];
+    if (this.queryParsed === null) this.queryParsed = new URLSearchParams(this.query);
+    return this.queryParsed.getAll(name);
+  }
+
   /** RequestLookup: first query parameter value, decoded. */
   queryParam(name: string): string | undefined {
     if (this.query === '') return undefined;

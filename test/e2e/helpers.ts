@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { parseConfig } from '../../src/config/load.js';
@@ -98,7 +98,7 @@ export function rawRequest(port: number, bytes: string | Buffer, ms = 1000): Pro
  * send any header, Connection and Keep-Alive included.
  */
 export function nodeRequest(
-  port: number, path: string, headers: Record<string, string>, method = 'GET', body?: Buffer | string,
+  port: number, path: string, headers: OutgoingHttpHeaders, method = 'GET', body?: Buffer | string,
 ): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {

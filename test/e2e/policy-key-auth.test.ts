@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,26 +12,15 @@ import type { GatewayWorker } from '../../src/ingress/contract.js';
 import { startWorker } from '../../src/ingress/gateway-worker.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../../src/observability/metrics.js';
 import { WorkerObserver } from '../../src/observability/worker-observer.js';
-import { startUpstream, type TestUpstream } from './helpers.js';
+import { nodeRequest, startUpstream, type TestUpstream } from './helpers.js';
 
 interface Reply { status: number; headers: IncomingMessage['headers']; body: string; json: Record<string, unknown> | null }
 
 /** One request on a fresh connection; a header given as a list is sent as that many lines. */
-function send(port: number, path: string, headers: OutgoingHttpHeaders = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString();
-        const json = body !== '' && /json/.test(String(res.headers['content-type'])) ? JSON.parse(body) as Record<string, unknown> : null;
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+async function send(port: number, path: string, headers: OutgoingHttpHeaders = {}): Promise<Reply> {
+  const r = await nodeRequest(port, path, headers);
+  const json = r.body !== '' && /json/.test(String(r.headers['content-type'])) ? JSON.parse(r.body) as Record<string, unknown> : null;
+  return { ...r, json };
 }
 
 const sha = (key: string): string => createHash('sha256').update(key).digest('hex');

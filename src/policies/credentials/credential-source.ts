@@ -117,7 +117,7 @@ function queryCredential(ctx: RequestContext, name: string): string | null | typ
   // why: parsing allocates; a query that cannot spell the name (not even
   // percent- or plus-encoded) skips it.
   if (!q.includes(name) && !q.includes('%') && !q.includes('+')) return null;
-  const all = new URLSearchParams(ctx.query).getAll(name);
+  const all = ctx.queryParamAll(name);
   if (all.length === 0) return null;
   if (all.length > 1) return DUPLICATE;
   return all[0] === '' ? null : all[0];
