@@ -34,6 +34,12 @@ export function layoutNotes(f: LayoutFacts): string[] {
     notes.push(`Origin for tiny, 16k and params: nginx, worker_processes 1, \`return 200\` of a ${TINY_BODY.length}-byte JSON body from memory for every path but /big, `
       + `and a ${BIG_BODY_BYTES}-byte JSON file via sendfile at /big; keep-alive without request limit.`);
   }
+  if (f.scenarios.some((s) => s.cache === true)) {
+    notes.push(`cache-hit: only the proxies with a response cache run it (${[...new Set(f.scenarios.flatMap((s) => s.proxies ?? []))].join(', ')}); `
+      + 'the response check fills each cache, so every measured request is a hit (the origin\'s CPU per request is about 0). '
+      + 'Turnpike: an inline `cache` policy on the route (memory store, ttl 1h); nginx: `proxy_cache` with a 10m keys zone and cache files under the run dir, '
+      + '`proxy_cache_valid 200 1h`, `proxy_cache_lock on`; both add X-Cache (and X-Request-Id) to every answer.');
+  }
   if (uwsOrigin) {
     notes.push('Origin for large-body and slow-upstream: the load test\'s uWS upstream-server (loadtest/upstream/upstream-server.ts, one Node process; '
       + 'GET → the same 60-byte JSON, POST → the body echoed), with `--delay-ms 50` for slow-upstream. nginx cannot echo a body, hence the second origin.');

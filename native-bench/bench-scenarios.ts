@@ -7,9 +7,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from './bench-run.js';
-import { BIG_BODY_BYTES, TINY_BODY } from './proxy-targets.js';
+import { BIG_BODY_BYTES, TINY_BODY, type ProxyName } from './proxy-targets.js';
 import { CATCH_ALL, type ProxyRouting } from './route-configs.js';
-import { BIG_CHECK, TINY_CHECK, type ScenarioCheck } from './scenario-checks.js';
+import { BIG_CHECK, CACHED_CHECK, TINY_CHECK, type ScenarioCheck } from './scenario-checks.js';
 import { postBodyLua, rotatingGetsLua } from './wrk-scripts.js';
 import { paramsLookups, paramsRoutes } from '../loadtest/scenarios/params-table.js';
 import { LARGE_BODY_BYTES } from '../loadtest/scenarios/large-body.js';
@@ -32,6 +32,14 @@ export interface BenchScenario extends Scenario {
   probePath: string;
   /** The wrk Lua script's text (written to the run dir), if the requests are not plain GETs of `path`. */
   lua?: () => string;
+  /**
+   * The proxies answer from their response cache (Turnpike's cache policy,
+   * nginx's proxy_cache; see route-configs.ts), filled by the check before
+   * the runs: every measured request is a hit.
+   */
+  cache?: boolean;
+  /** Only these proxies take part (default: every one asked for); e.g. those with a response cache. */
+  proxies?: readonly ProxyName[];
   check: () => ScenarioCheck;
 }
 
@@ -53,6 +61,13 @@ export const SCENARIOS: BenchScenario[] = [
     name: '16k', path: '/big', bodyBytes: BIG_BODY_BYTES, origin: { kind: 'nginx' }, routing: CATCH_ALL, probePath: '/',
     description: `GET /big of a ${BIG_BODY_BYTES}-byte JSON file; nginx origin; catch-all route`,
     check: () => BIG_CHECK,
+  },
+  {
+    name: 'cache-hit', path: '/big', bodyBytes: BIG_BODY_BYTES, origin: { kind: 'nginx' }, routing: CATCH_ALL, probePath: '/',
+    cache: true, proxies: ['turnpike', 'nginx'],
+    description: `GET /big (the ${BIG_BODY_BYTES}-byte JSON of "16k") answered from the proxy's response cache: Turnpike's cache policy `
+      + '(memory store) vs nginx proxy_cache (keys zone + cache files, proxy_cache_lock); the origin is asked once (its CPU per request shows it); catch-all route',
+    check: () => CACHED_CHECK,
   },
   {
     name: 'params', path: '/', bodyBytes: TINY_BODY.length, origin: { kind: 'nginx' },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { renderConfig, renderTemplate } from './bench-template.js';
 import { runToEnd } from './bench-procs.js';
 import {
-  CATCH_ALL, haproxyRouting, nginxLocations, patternRegex, peerRoutesJson, turnpikeRoutes, uniquePatterns, type ProxyRouting,
+  CATCH_ALL, haproxyRouting, nginxCachePath, nginxLocations, patternRegex, peerRoutesJson, turnpikeRoutes, uniquePatterns, type ProxyRouting,
 } from './route-configs.js';
 import { paramsLookups, paramsRoutes } from '../loadtest/scenarios/params-table.js';
 import { parseConfig } from '../src/config/index.js';
@@ -14,10 +14,11 @@ import { parseConfig } from '../src/config/index.js';
 const TABLE: ProxyRouting = { kind: 'table', routes: paramsRoutes() };
 
 /** The variables proxy-targets.ts passes, with the routing blocks for `routing`. */
-function vars(runDir: string, routing: ProxyRouting): Record<string, string | number> {
+function vars(runDir: string, routing: ProxyRouting, cache = false): Record<string, string | number> {
   return {
     RUN_DIR: runDir, UPSTREAM_PORT: 1, PROXY_PORT: 2, ADMIN_PORT: 3, TINY_BODY: '{}', UPSTREAM_CONNECTIONS: 128, KEEPALIVE: 64,
-    ROUTES: turnpikeRoutes(routing), LOCATIONS: nginxLocations(routing), ROUTING: haproxyRouting(routing),
+    ROUTES: turnpikeRoutes(routing, 'origin', cache), LOCATIONS: nginxLocations(routing, 'bench_origin', cache), ROUTING: haproxyRouting(routing),
+    HTTP_EXTRA: nginxCachePath(runDir, cache),
   };
 }
 
@@ -38,6 +39,17 @@ test('every shipped config template renders with the variables the benchmark pas
   assert.match(nginx, /location \/ \{\n\s+proxy_pass http:\/\/bench_origin;/);
   assert.match(nginx, /client_max_body_size 2m;/);
   assert.match(renderConfig('haproxy-proxy.cfg', vars('/tmp/x', CATCH_ALL)), /\n {4}default_backend bench_origin\n/);
+});
+
+test('cache-hit: Turnpike gets an inline cache policy on its route, nginx a proxy_cache zone and location directives', () => {
+  const cfg = parseConfig(renderConfig('turnpike-proxy.yaml', vars('/tmp/x', CATCH_ALL, true)), 'turnpike-proxy.yaml', {});
+  assert.deepEqual(cfg.routes[0].policies.map((p) => [p.kind, p.config]), [['cache', { store: 'memory', maxSize: '64mb', ttl: '1h' }]]);
+  assert.equal(parseConfig(renderConfig('turnpike-proxy.yaml', vars('/tmp/x', CATCH_ALL)), 'turnpike-proxy.yaml', {}).routes[0].policies.length, 0);
+  const nginx = renderConfig('nginx-proxy.conf', vars('/tmp/x', CATCH_ALL, true));
+  assert.match(nginx, /\n {4}proxy_cache_path \/tmp\/x\/nginx-cache levels=1:2 keys_zone=bench_cache:10m /);
+  assert.match(nginx, /location \/ \{\n\s+proxy_pass http:\/\/bench_origin;\n\s+proxy_cache bench_cache;\n\s+proxy_cache_valid 200 1h;/);
+  assert.match(nginx, /add_header X-Cache \$upstream_cache_status always;/);
+  assert.doesNotMatch(renderConfig('nginx-proxy.conf', vars('/tmp/x', CATCH_ALL)), /^\s*(?:proxy_cache|proxy_cache_path) /m);
 });
 
 test('patternRegex turns params into one segment and a trailing * into the rest, literals escaped', () => {
@@ -67,12 +79,12 @@ test('the params table renders one entry per distinct path for nginx, HAProxy an
   assert.deepEqual(cfg.routes.find((r) => r.name === 'users-write')?.match.methods, ['PUT', 'PATCH', 'DELETE']);
 });
 
-test('rendered nginx and HAProxy configs pass nginx -t and haproxy -c, catch-all and params table', async () => {
+test('rendered nginx and HAProxy configs pass nginx -t and haproxy -c: catch-all, params table, and nginx with proxy_cache', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-template-'));
   try {
-    for (const [tag, routing] of [['catch-all', CATCH_ALL], ['params', TABLE]] as const) {
+    for (const [tag, routing, cache] of [['catch-all', CATCH_ALL, false], ['params', TABLE, false], ['cache-hit', CATCH_ALL, true]] as const) {
       const nginxFile = join(dir, `nginx-${tag}.conf`);
-      writeFileSync(nginxFile, renderConfig('nginx-proxy.conf', vars(dir, routing)));
+      writeFileSync(nginxFile, renderConfig('nginx-proxy.conf', vars(dir, routing, cache)));
       const n = await runToEnd('nginx', ['-t', '-p', dir, '-c', nginxFile, '-e', join(dir, 'error.log')]);
       assert.equal(n.code, 0, `nginx -t (${tag}):\n${n.stderr}`);
       assert.match(n.stderr, /test is successful/);

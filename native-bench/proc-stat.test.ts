@@ -29,7 +29,10 @@ test('processTree and treeCpu include live children of a real process', async ()
     assert.equal(cpu.ticks, cpu.processes.reduce((a, p) => a + p.ticks, 0));
     assert.deepEqual(processTree(2 ** 22 + 7), []);
   } finally {
+    // why: wait for the exit, or the next test (our own tree's RSS) may still count the child.
+    const exited = new Promise<void>((resolve) => { if (child.exitCode !== null || child.signalCode !== null) resolve(); else child.once('exit', () => resolve()); });
     child.kill('SIGKILL');
+    await exited;
   }
 });
 

@@ -9,7 +9,7 @@
  *
  * Run (from the repo root, after a build):
  *   node dist/native-bench/proxy-bench.js [--rounds 2] [--duration 10] [--warmup 2]
- *     [--connections 50] [--scenarios tiny,16k,params,large-body,slow-upstream]
+ *     [--connections 50] [--scenarios tiny,16k,cache-hit,params,large-body,slow-upstream]
  *     [--proxies turnpike,nginx,haproxy,fast-gateway,fastify-http-proxy]
  *     [--pin on|off] [--out results] [--quiet-wait 30] [--census 3] [--profile] [--keep]
  * --profile runs Turnpike alone with `--cpu-prof` in its worker and writes
@@ -102,18 +102,21 @@ async function originFor(b: Bench, s: BenchScenario): Promise<Running> {
 async function runScenario(b: Bench, s: BenchScenario): Promise<void> {
   const origin = await originFor(b, s);
   const running: Running[] = [];
+  // A scenario may be for some proxies only (cache-hit: those with a response cache).
+  const proxies = s.proxies === undefined ? b.active : b.active.filter((p) => s.proxies!.includes(p));
   try {
-    for (const p of b.active) {
+    for (const p of proxies) {
       running.push(await startProxy(p, origin.port, {
         set: b.set, runDir: b.runDir, repoDir: b.repo, cpus: b.proxyCpus, nodeArgs: p === 'turnpike' ? b.nodeArgs : undefined,
         routing: s.routing, upstreamPool: s.upstreamPool, probePath: s.probePath, tag: s.name, peerScriptDir: join(HERE, 'peers'),
+        cache: s.cache,
       }));
     }
     for (const r of running) {
       b.checks.push(`${r.name}, ${s.name}: ${await checkScenario(r.port, s.check())}`);
       if (r.description !== undefined) b.peerDescriptions.add(r.description);
       b.configs[`${r.name} [${s.name}]: ${basename(r.configFile)}`] = r.configText;
-      if (s.origin.kind === 'nginx' && s.routing.kind === 'catch-all' && !b.forwarding.some((f) => f.proxy === r.name)) b.forwarding.push(await checkForwarding(r));
+      if (s.origin.kind === 'nginx' && s.routing.kind === 'catch-all' && s.cache !== true && !b.forwarding.some((f) => f.proxy === r.name)) b.forwarding.push(await checkForwarding(r));
     }
     process.stdout.write(`${s.name}: origin :${origin.port}; ${running.map((r) => `${r.name} :${r.port}`).join('; ')}; responses checked\n`);
     for (let round = 1; round <= b.rounds; round++) {

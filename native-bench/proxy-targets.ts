@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { renderConfig } from './bench-template.js';
 import { freePort, httpGet, waitServing, type Managed, type ProcessSet } from './bench-procs.js';
 import { PEER_NAMES, startNodePeer, type PeerName } from './peers/peer-procs.js';
-import { CATCH_ALL, haproxyRouting, nginxLocations, peerRoutesJson, turnpikeRoutes, type ProxyRouting } from './route-configs.js';
+import { CATCH_ALL, haproxyRouting, nginxCachePath, nginxLocations, peerRoutesJson, turnpikeRoutes, type ProxyRouting } from './route-configs.js';
 
 /** Proxies the benchmark knows, in their default order. */
 export const PROXY_NAMES = ['turnpike', 'nginx', 'haproxy', 'fast-gateway', 'fastify-http-proxy'] as const;
@@ -59,6 +59,8 @@ export interface TargetOptions {
   tag?: string;
   /** Directory of the compiled peer scripts (default `<repoDir>/dist/native-bench/peers`). */
   peerScriptDir?: string;
+  /** Answer from the proxy's response cache (Turnpike's cache policy, nginx proxy_cache; scenario cache-hit). */
+  cache?: boolean;
 }
 
 /** `base.ext` → `base.<tag>.ext`. */
@@ -97,8 +99,10 @@ export async function startProxy(name: ProxyName, originPort: number, o: TargetO
   const vars = {
     RUN_DIR: o.runDir, UPSTREAM_PORT: originPort, PROXY_PORT: port, ADMIN_PORT: await freePort(),
     UPSTREAM_CONNECTIONS: o.upstreamPool ?? 128, KEEPALIVE: o.upstreamPool ?? 64,
-    ROUTES: turnpikeRoutes(routing), LOCATIONS: nginxLocations(routing), ROUTING: haproxyRouting(routing),
+    ROUTES: turnpikeRoutes(routing, 'origin', o.cache === true), LOCATIONS: nginxLocations(routing, 'bench_origin', o.cache === true),
+    ROUTING: haproxyRouting(routing), HTTP_EXTRA: nginxCachePath(o.runDir, o.cache === true),
   };
+  if (o.cache === true && name !== 'turnpike' && name !== 'nginx') throw new Error(`${name} has no response cache configured here (cache scenarios run turnpike and nginx)`);
   const template = name === 'turnpike' ? 'turnpike-proxy.yaml' : name === 'nginx' ? 'nginx-proxy.conf' : 'haproxy-proxy.cfg';
   const configText = renderConfig(template, vars);
   const configFile = join(o.runDir, tagged(template, o.tag));
@@ -109,6 +113,9 @@ export async function startProxy(name: ProxyName, originPort: number, o: TargetO
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TURNPIKE_') && k !== 'NODE_OPTIONS') env[k] = v;
     env.TURNPIKE_WORKERS = '1';
     env.TURNPIKE_LOG_LEVEL = 'warn';
+    // The floor, as nginx's bench config has access_log off. Set here, not in
+    // the template, so that an older build (an A/B base) still reads the template.
+    env.TURNPIKE_ACCESS_LOG = 'off';
     proc = o.set.start('turnpike', process.execPath, [...(o.nodeArgs ?? []), join(o.repoDir, 'bin/turnpike.js'), 'start', '--config', configFile],
       { cpus: o.cpus, env, cwd: o.repoDir });
   } else if (name === 'nginx') {

@@ -42,8 +42,10 @@ export function patternRegex(pattern: string): string {
  * Regex locations are tried in config order, first match wins; a path no
  * location matches gets nginx's 404.
  */
-export function nginxLocations(routing: ProxyRouting, upstream = 'bench_origin'): string {
-  if (routing.kind === 'catch-all') return `        location / {\n            proxy_pass http://${upstream};\n        }`;
+export function nginxLocations(routing: ProxyRouting, upstream = 'bench_origin', cache = false): string {
+  if (routing.kind === 'catch-all') {
+    return `        location / {\n            proxy_pass http://${upstream};\n${cache ? NGINX_CACHE_DIRECTIVES : ''}        }`;
+  }
   return uniquePatterns(routing.routes)
     .map((p) => `        location ~ ${patternRegex(p)} {\n            proxy_pass http://${upstream};\n        }`)
     .join('\n');
@@ -62,9 +64,33 @@ export function haproxyRouting(routing: ProxyRouting, backend = 'bench_origin'):
   return [...acls, ...uses].join('\n');
 }
 
+/**
+ * Scenario cache-hit, nginx: the cache directives of the catch-all location.
+ * The zone is declared at http level ({@link nginxCachePath}); entries are
+ * valid for an hour (the origin's /big has no Cache-Control); one request per
+ * key fills (proxy_cache_lock, like Turnpike's coalescing); X-Cache says
+ * HIT/MISS like Turnpike's. A location with its own add_header inherits none
+ * from the server, so X-Request-Id is repeated here.
+ */
+const NGINX_CACHE_DIRECTIVES = [
+  'proxy_cache bench_cache;', 'proxy_cache_valid 200 1h;', 'proxy_cache_lock on;',
+  'add_header X-Cache $upstream_cache_status always;', 'add_header X-Request-Id $request_id always;',
+].map((d) => `            ${d}\n`).join('');
+
+/** Scenario cache-hit, nginx: the http-level cache zone under the run dir (4-space indent); '' without a cache. */
+export function nginxCachePath(runDir: string, cache: boolean): string {
+  if (!cache) return '';
+  return `    proxy_cache_path ${runDir}/nginx-cache levels=1:2 keys_zone=bench_cache:10m max_size=64m inactive=1h use_temp_path=off;`;
+}
+
+/** Scenario cache-hit, Turnpike: the route's inline cache policy (memory store; an hour's ttl, as nginx's proxy_cache_valid). */
+export const TURNPIKE_CACHE_POLICY = '{ cache: { store: memory, maxSize: 64mb, ttl: 1h } }';
+
 /** Turnpike's `routes:` entries (2-space indent), with the table's methods. */
-export function turnpikeRoutes(routing: ProxyRouting, upstream = 'origin'): string {
-  if (routing.kind === 'catch-all') return `  - name: all\n    match: { path: /* }\n    upstream: ${upstream}`;
+export function turnpikeRoutes(routing: ProxyRouting, upstream = 'origin', cache = false): string {
+  if (routing.kind === 'catch-all') {
+    return `  - name: all\n    match: { path: /* }\n    upstream: ${upstream}` + (cache ? `\n    policies: [ ${TURNPIKE_CACHE_POLICY} ]` : '');
+  }
   return routing.routes
     .map((r) => `  - name: ${r.name}\n    match: { path: "${r.path}", methods: [${r.methods.join(', ')}] }\n    upstream: ${upstream}`)
     .join('\n');

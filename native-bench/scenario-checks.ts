@@ -5,11 +5,12 @@
 import http from 'node:http';
 import { BIG_BODY_BYTES, TINY_BODY } from './proxy-targets.js';
 
-/** A response: status, body bytes, and how long it took. */
+/** A response: status, body bytes, how long it took, and its X-Cache. */
 interface Got {
   status: number;
   body: Buffer;
   ms: number;
+  cache: string;
 }
 
 function send(agent: http.Agent, port: number, method: string, path: string, body?: Buffer): Promise<Got> {
@@ -21,7 +22,7 @@ function send(agent: http.Agent, port: number, method: string, path: string, bod
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ms: Date.now() - t0 }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ms: Date.now() - t0, cache: String(res.headers['x-cache'] ?? '') }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timeout`)));
@@ -34,6 +35,7 @@ function send(agent: http.Agent, port: number, method: string, path: string, bod
 export type ScenarioCheck =
   | { kind: 'json'; paths: string[]; unrouted?: string; minMs?: number }
   | { kind: 'size'; path: string; bytes: number }
+  | { kind: 'cached'; path: string; bytes: number }
   | { kind: 'echo'; path: string; body: Buffer };
 
 /**
@@ -48,6 +50,17 @@ export async function checkScenario(port: number, check: ScenarioCheck): Promise
       const r = await send(agent, port, 'GET', check.path);
       if (r.status !== 200 || r.body.length !== check.bytes) throw new Error(`GET ${check.path}: status ${r.status}, ${r.body.length} bytes (want 200, ${check.bytes})`);
       return `GET ${check.path} → 200, ${check.bytes} bytes`;
+    }
+    if (check.kind === 'cached') {
+      // The first request fills the proxy's cache; the next ones must be hits (X-Cache: HIT, as both caches say).
+      const first = await send(agent, port, 'GET', check.path);
+      const hit = await send(agent, port, 'GET', check.path);
+      for (const r of [first, hit]) {
+        if (r.status !== 200 || r.body.length !== check.bytes) throw new Error(`GET ${check.path}: status ${r.status}, ${r.body.length} bytes (want 200, ${check.bytes})`);
+      }
+      if (!hit.body.equals(first.body)) throw new Error(`GET ${check.path}: the cached body differs from the origin's`);
+      if (hit.cache !== 'HIT') throw new Error(`GET ${check.path} again: X-Cache ${JSON.stringify(hit.cache)}, want HIT (the proxy is not answering from its cache)`);
+      return `GET ${check.path} → 200, ${check.bytes} bytes (X-Cache ${first.cache}), again → X-Cache HIT, same bytes`;
     }
     if (check.kind === 'echo') {
       const r = await send(agent, port, 'POST', check.path, check.body);
@@ -76,5 +89,7 @@ export async function checkScenario(port: number, check: ScenarioCheck): Promise
 
 /** The default checks of the catch-all scenarios on the nginx origin. */
 export const TINY_CHECK: ScenarioCheck = { kind: 'json', paths: ['/'] };
+/** The cache-hit scenario's check: /big is answered from the proxy's cache. */
+export const CACHED_CHECK: ScenarioCheck = { kind: 'cached', path: '/big', bytes: BIG_BODY_BYTES };
 /** The 16k scenario's check. */
 export const BIG_CHECK: ScenarioCheck = { kind: 'size', path: '/big', bytes: BIG_BODY_BYTES };

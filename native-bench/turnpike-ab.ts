@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
         const p = await startProxy('turnpike', origin.port, {
           set, runDir, repoDir: side.dir, cpus: '0', nodeArgs: side.nodeArgs, tag: side.name, routing: scenario.routing,
-          probePath: scenario.probePath, upstreamPool: scenario.upstreamPool,
+          probePath: scenario.probePath, upstreamPool: scenario.upstreamPool, cache: scenario.cache,
         });
         const m = await measureRun(set, { name: side.name, port: p.port, pid: p.proc.pid }, originPid, scenario, round, load);
         side.cpuUs.push(m.proxyCpuUsPerReq);

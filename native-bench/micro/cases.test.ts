@@ -145,7 +145,7 @@ test('request-id cases: distinct prefixed counter ids; randomUUID reference give
 test('allMicroCases: unique names covering every group', () => {
   const all = allMicroCases();
   assert.equal(new Set(all.map((c) => c.name)).size, all.length);
-  assert.deepEqual([...new Set(all.map((c) => c.group))], ['baseline', 'router', 'headers', 'problem', 'request-id']);
+  assert.deepEqual([...new Set(all.map((c) => c.group))], ['baseline', 'router', 'headers', 'problem', 'request-id', 'validate', 'transform']);
 });
 
 test('micro-bench CLI smoke run: tiny minMs/rounds prints the table and writes the report', async () => {

@@ -15,11 +15,13 @@ import { statusLine } from '../../src/response/status-lines.js';
 import type { MatchResult, RequestLookup } from '../../src/router/index.js';
 import { buildUpstreamHeaders } from '../../src/upstream/forward-headers.js';
 import { BROWSER_REQUEST, contextFor, CURL_REQUEST, TRUSTED_PROXY_IP } from './request-fixtures.js';
+import { validateCases } from './validate-cases.js';
+import { transformCases } from './transform-cases.js';
 import { buildRouters, routeLookups, type LookupKind, type RouteLookup, type RouterPair } from './route-table.js';
 
 /** One benchmark case: a name and the call to time (returns its result). */
 export interface MicroCase {
-  group: 'baseline' | 'router' | 'headers' | 'problem' | 'request-id';
+  group: 'baseline' | 'router' | 'headers' | 'problem' | 'request-id' | 'validate' | 'transform';
   name: string;
   fn: () => unknown;
 }
@@ -170,5 +172,7 @@ export function allMicroCases(): MicroCase[] {
     ...headerCases(headers),
     ...problemCases(headers),
     ...requestIdCases(),
+    ...validateCases(),
+    ...transformCases(),
   ];
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ErrorCodes, type ErrorCode } from '../errors/codes.js';
 import type { Logger } from '../observability/logger.js';
 import { ListenError } from '../process/listen-check.js';
+import { checkBearer, isOpenAdminPath } from './admin-auth.js';
 
 /** Content type of the Prometheus text exposition format. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -32,6 +33,45 @@ export interface AdminServerOptions {
    * `{ error }` instead. Add or remove entries at any time.
    */
   details?: Map<string, () => unknown>;
+  /** Extra endpoints (matched by method and exact path before the built-in ones). */
+  endpoints?: readonly AdminEndpoint[];
+  /**
+   * The admin token's SHA-256 (hex), read per request (a reload may change
+   * it); null or absent: no token. With a token every endpoint but the
+   * {@link isOpenAdminPath open ones} needs `Authorization: Bearer <token>`
+   * (else 401), and `/readyz` shows only `{ ready }` without it.
+   */
+  tokenSha256?: () => string | null;
+}
+
+/** What an extra admin endpoint answers: a status and a JSON body (problem bodies use {@link adminProblem}). */
+export interface AdminAnswer {
+  status: number;
+  body: unknown;
+  /** Default `application/json`. */
+  contentType?: string;
+  /** Extra response headers. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * An extra admin endpoint (e.g. `GET /upstreams`, `DELETE /cache`), served
+ * before the built-in ones. `handle` gets the query parameters (the last
+ * value of a repeated one) and may be asynchronous.
+ */
+export interface AdminEndpoint {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  handle(query: Readonly<Record<string, string>>): AdminAnswer | Promise<AdminAnswer>;
+}
+
+/** An {@link AdminAnswer} with a problem+json body of the gateway's own codes. */
+export function adminProblem(kind: ErrorCode, detail: string): AdminAnswer {
+  return {
+    status: kind.status,
+    contentType: 'application/problem+json',
+    body: { type: PROBLEM_TYPE_PREFIX + kind.code, title: kind.title, status: kind.status, detail, code: kind.code },
+  };
 }
 
 /** A running admin listener. */
@@ -43,10 +83,14 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
+function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json',
+  headers?: Readonly<Record<string, string>>): void {
+  // A Buffer body (static files) goes out as is; anything else as JSON.
+  const data = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+  res.writeHead(status, {
+    'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers, 'content-type': contentType, 'content-length': data.length,
+  });
+  res.end(data);
 }
 
 /** Same `type` URI scheme as the gateway's own problem bodies (src/response/problem.ts). */
@@ -55,6 +99,28 @@ const PROBLEM_TYPE_PREFIX = 'urn:turnpike:problem:';
 function problem(res: ServerResponse, kind: ErrorCode, detail: string): void {
   const body = { type: PROBLEM_TYPE_PREFIX + kind.code, title: kind.title, status: kind.status, detail, code: kind.code };
   sendJson(res, kind.status, body, 'application/problem+json');
+}
+
+function serveEndpoint(endpoint: AdminEndpoint, url: string, res: ServerResponse, logger: Logger): void {
+  const query: Record<string, string> = {};
+  for (const [k, v] of new URL(url, 'http://admin').searchParams) query[k] = v;
+  const failed = (err: unknown): void => {
+    logger.error({ err: err instanceof Error ? err.message : String(err), path: endpoint.path }, 'admin endpoint failed');
+    if (!res.headersSent) problem(res, ErrorCodes.INTERNAL, 'admin request failed');
+  };
+  try {
+    Promise.resolve(endpoint.handle(query)).then((a) => sendJson(res, a.status, a.body, a.contentType, a.headers), failed);
+  } catch (err) {
+    failed(err);
+  }
+}
+
+/** 401 with `WWW-Authenticate: Bearer` (RFC 6750; `error="invalid_token"` for a wrong token). */
+function unauthorized(res: ServerResponse, verdict: 'missing' | 'invalid'): void {
+  const challenge = verdict === 'invalid' ? 'Bearer realm="turnpike-admin", error="invalid_token"' : 'Bearer realm="turnpike-admin"';
+  res.setHeader('www-authenticate', challenge);
+  problem(res, verdict === 'invalid' ? ErrorCodes.INVALID_TOKEN : ErrorCodes.UNAUTHORIZED,
+    verdict === 'invalid' ? 'the admin token is not valid' : 'this admin endpoint needs Authorization: Bearer <admin token>');
 }
 
 function collectDetails(details: Map<string, () => unknown> | undefined): Record<string, unknown> {
@@ -77,11 +143,30 @@ function collectDetails(details: Map<string, () => unknown> | undefined): Record
  * cannot be bound.
  */
 export function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const endpoints = options.endpoints ?? [];
   const handle = function handleAdmin(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const url = req.url ?? '/';
+    const path = url.split('?', 1)[0];
     const method = req.method ?? 'GET';
-    if (method !== 'GET' && method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
+    const tokenSha256 = options.tokenSha256?.() ?? null;
+    let authorized = true;
+    if (tokenSha256 !== null) {
+      const verdict = checkBearer(req.headers.authorization, tokenSha256);
+      authorized = verdict === 'ok';
+      if (verdict !== 'ok' && !isOpenAdminPath(path)) {
+        unauthorized(res, verdict);
+        return;
+      }
+    }
+    const endpoint = endpoints.find((e) => e.path === path && (e.method === method || (e.method === 'GET' && method === 'HEAD')));
+    if (endpoint !== undefined) {
+      serveEndpoint(endpoint, url, res, options.logger);
+      return;
+    }
+    const allowed = endpoints.filter((e) => e.path === path).map((e) => e.method);
+    // An extra endpoint's path asked with another method (GET included, e.g. GET /cache): 405 with what it allows.
+    if ((method !== 'GET' && method !== 'HEAD') || allowed.length > 0) {
+      res.setHeader('allow', allowed.length > 0 ? allowed.join(', ') : 'GET, HEAD');
       problem(res, ErrorCodes.METHOD_NOT_ALLOWED, `${method} is not supported by the admin API`);
       return;
     }
@@ -91,7 +176,9 @@ export function startAdminServer(options: AdminServerOptions): Promise<AdminServ
         return;
       case '/readyz': {
         const report = options.readiness();
-        sendJson(res, report.ready ? 200 : 503, { ...report, details: collectDetails(options.details) });
+        // why: open to probes, but worker pids, generations and details are for token holders only.
+        if (!authorized) sendJson(res, report.ready ? 200 : 503, { ready: report.ready });
+        else sendJson(res, report.ready ? 200 : 503, { ...report, details: collectDetails(options.details) });
         return;
       }
       case '/metrics':

@@ -1,4 +1,5 @@
-import { loadConfig } from '../config/index.js';
+import { loadConfig, parseConfig } from '../config/index.js';
+import { configSourceFromEnv } from '../config-source/source-from-env.js';
 import { readDemoPortBase, rewriteDemoTargets, startDemoServices } from '../demo/demo-services.js';
 import { compileRouter, formatRouteTable } from '../router/index.js';
 import { runPrimary } from '../process/primary.js';
@@ -35,9 +36,13 @@ export async function startCommand(options: StartOptions): Promise<number> {
     if ('error' in parsed) throw new StartError(parsed.error);
     demoBase = parsed.base;
   }
+  const configSource = configSourceFromEnv(env, (text, name) => (demoBase === null ? parseConfig(text, name, env) : rewriteDemoTargets(parseConfig(text, name, env), demoBase)));
   const primary = await runPrimary({
     configPath: options.configPath,
     loadConfig: (path) => (demoBase === null ? loadConfig(path) : rewriteDemoTargets(loadConfig(path), demoBase)),
+    configSource: configSource ?? undefined,
+    // A watched source wants changes applied fast: pre-fork the next generation's workers.
+    warmSpares: env.TURNPIKE_WARM_SPARES === undefined || env.TURNPIKE_WARM_SPARES === '' ? configSource !== null : env.TURNPIKE_WARM_SPARES !== '0',
     // A host-wide sysctl: operators who manage sysctls themselves turn this off.
     tcpMigrateReq: env.TURNPIKE_TCP_MIGRATE_REQ !== '0',
     exitWithParent: options.exitWithParent,

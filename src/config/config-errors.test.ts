@@ -87,7 +87,7 @@ test('upstream and split together are rejected; neither is rejected too', () => 
     sticky: ip
 `), [
     '8:15 routes[0].upstream: cannot be set together with split (use one of them)',
-    '10:5 routes[1]: must set upstream or split',
+    '10:5 routes[1]: must set upstream, split or aggregate',
     '11:13 routes[1].sticky: is only allowed with split',
   ]);
 });

@@ -1,4 +1,5 @@
 import { after, test } from 'node:test';
+import { DEFAULT_ACCESS_LOG_FIELDS, DEFAULT_REDACT_QUERY } from './log-config.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -71,7 +72,8 @@ const defaultTimeouts = { connectMs: 5000, headersMs: 30_000, requestMs: 60_000 
 function upstream(name: string, over: Partial<UpstreamConfig>): UpstreamConfig {
   return {
     name, targets: [], balance: 'round-robin', hashOn: 'ip', healthCheck: null, passiveHealth: passive,
-    connections: 128, keepAliveTimeoutMs: 60_000, protocol: 'http', tls: null, ...over,
+    connections: 128, keepAliveTimeoutMs: 60_000, protocol: 'http', tls: null,
+    panicThresholdPercent: 50, circuitBreaker: null, limits: null, ...over,
   };
 }
 
@@ -82,7 +84,7 @@ test('a full config normalises exactly', () => {
       host: '127.0.0.2', port: 8081, workers: 3, maxBodyBytes: 1024 * 1024, maxHeaderBytes: 8192, workerHeapBytes: 128 * 1024 * 1024, gracePeriodMs: 60_000,
       trustedProxies: ['10.0.0.0/8', '::1'], bufferBodyBytes: 32 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'debug', tls: null, redirectHttp: null,
     },
-    admin: { host: '0.0.0.0', port: 9000 },
+    admin: { host: '0.0.0.0', port: 9000, tokenSha256: null },
     upstreams: {
       users: upstream('users', {
         targets: [{ url: 'http://127.0.0.1:3001', weight: 3 }, { url: 'http://127.0.0.1:3002', weight: 1 }],
@@ -129,7 +131,12 @@ test('a full config normalises exactly', () => {
     consumers: [],
     rateLimitConsumerHeader: 'x-api-key',
     grpc: [],
+    tracing: {
+      enabled: false, endpoint: 'http://127.0.0.1:4318/v1/traces', sampleRatio: 0.01, serviceName: 'turnpike', headers: {},
+      batch: { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMs: 1000, exportTimeoutMs: 10_000 },
+    },
     source: file,
+    log: { access: { enabled: true, file: null, fields: DEFAULT_ACCESS_LOG_FIELDS, successSampleRatio: 1 }, redactQuery: DEFAULT_REDACT_QUERY },
   };
   assert.deepStrictEqual(loadConfig(file, {}), expected);
 });
@@ -141,7 +148,7 @@ test('an empty file is all defaults', () => {
       host: '0.0.0.0', port: 8080, workers: availableParallelism(), maxBodyBytes: 10 * 1024 * 1024, maxHeaderBytes: 16 * 1024, workerHeapBytes: 64 * 1024 * 1024,
       gracePeriodMs: 30_000, trustedProxies: [], bufferBodyBytes: 64 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'info', tls: null, redirectHttp: null,
     },
-    admin: { host: '127.0.0.1', port: 9901 },
+    admin: { host: '127.0.0.1', port: 9901, tokenSha256: null },
     upstreams: {},
     routes: [],
     redis: { url: null, commandTimeoutMs: 100, instances: 1 },
@@ -152,7 +159,12 @@ test('an empty file is all defaults', () => {
     consumers: [],
     rateLimitConsumerHeader: 'x-api-key',
     grpc: [],
+    tracing: {
+      enabled: false, endpoint: 'http://127.0.0.1:4318/v1/traces', sampleRatio: 0.01, serviceName: 'turnpike', headers: {},
+      batch: { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMs: 1000, exportTimeoutMs: 10_000 },
+    },
     source: join(dir, 'empty.yaml'),
+    log: { access: { enabled: true, file: null, fields: DEFAULT_ACCESS_LOG_FIELDS, successSampleRatio: 1 }, redactQuery: DEFAULT_REDACT_QUERY },
   });
   const emptySections = parseConfig('server:\nadmin:\nupstreams:\n  # none yet\nroutes:\n', join(dir, 'empty.yaml'), {});
   assert.deepStrictEqual(emptySections, config);
@@ -186,7 +198,7 @@ test('environment variables override the file', () => {
     host: '::', port: 9090, workers: 4, maxBodyBytes: 1024, maxHeaderBytes: 2048, workerHeapBytes: 0, gracePeriodMs: 2000,
     trustedProxies: [], bufferBodyBytes: 64 * 1024, maxBodyBacklogBytes: 64 * 1024 * 1024, logLevel: 'error', tls: null, redirectHttp: null,
   });
-  assert.deepStrictEqual(config.admin, { host: '0.0.0.0', port: 9999 });
+  assert.deepStrictEqual(config.admin, { host: '0.0.0.0', port: 9999, tokenSha256: null });
   assert.equal(loadConfig(file, { TURNPIKE_WORKERS: 'auto', TURNPIKE_PORT: '' }).server.workers, availableParallelism());
   assert.equal(loadConfig(file, { TURNPIKE_PORT: '' }).server.port, 8081, 'an empty variable counts as unset');
 });
@@ -220,15 +232,30 @@ test('file errors and env errors are reported together', () => {
 test('ENV_VARS documents every variable the loader reads', () => {
   const names = ENV_VARS.map((v) => v.name);
   assert.deepStrictEqual(names, [
-    'TURNPIKE_CONFIG', 'TURNPIKE_HOST', 'TURNPIKE_PORT', 'TURNPIKE_WORKERS', 'TURNPIKE_ADMIN_HOST', 'TURNPIKE_ADMIN_PORT',
+    'TURNPIKE_CONFIG', 'TURNPIKE_HOST', 'TURNPIKE_PORT', 'TURNPIKE_WORKERS', 'TURNPIKE_ADMIN_HOST', 'TURNPIKE_ADMIN_PORT', 'TURNPIKE_ADMIN_TOKEN',
     'TURNPIKE_LOG_LEVEL', 'TURNPIKE_GRACE_PERIOD', 'TURNPIKE_MAX_BODY_SIZE', 'TURNPIKE_MAX_HEADER_SIZE', 'TURNPIKE_WORKER_HEAP',
-    'REDIS_URL', 'TURNPIKE_REDIS_URL',
+    'REDIS_URL', 'TURNPIKE_REDIS_URL', 'TURNPIKE_ACCESS_LOG', 'TURNPIKE_OTLP_ENDPOINT',
   ]);
   for (const v of ENV_VARS) assert.ok(v.description.length > 10, v.name);
   // Every override variable is read: an invalid value for each one is reported.
-  const env = Object.fromEntries(names.filter((n) => n !== 'TURNPIKE_CONFIG' && !n.endsWith('HOST')).map((n) => [n, 'not valid!']));
+  // (Hosts and the access log destination, a file path, take any text.)
+  const free = new Set(['TURNPIKE_CONFIG', 'TURNPIKE_ACCESS_LOG']);
+  const env = Object.fromEntries(names.filter((n) => !free.has(n) && !n.endsWith('HOST')).map((n) => [n, 'not valid!']));
   const err = configError(() => parseConfig('', 'x.yaml', env));
   assert.deepStrictEqual(err.issues.map((i) => i.path).sort(), Object.keys(env).sort());
+});
+
+test('log: the access log is on by default; a section and TURNPIKE_ACCESS_LOG change it', () => {
+  const on = parseConfig('', 'x.yaml', {}).log;
+  assert.deepStrictEqual(on.access, { enabled: true, file: null, fields: DEFAULT_ACCESS_LOG_FIELDS, successSampleRatio: 1 });
+  const set = parseConfig('log: { access: { file: logs/a.log, fields: [ status, path ], successSampleRatio: 0.1 }, redactQuery: [ Sig ] }', 'x.yaml', {}).log;
+  assert.deepStrictEqual(set, { access: { enabled: true, file: resolve('logs/a.log'), fields: ['status', 'path'], successSampleRatio: 0.1 }, redactQuery: ['sig'] });
+  assert.equal(parseConfig('log: { access: false }', 'x.yaml', {}).log.access.enabled, false);
+  assert.equal(parseConfig('', 'x.yaml', { TURNPIKE_ACCESS_LOG: 'off' }).log.access.enabled, false);
+  assert.deepStrictEqual(parseConfig('log: { access: false }', 'x.yaml', { TURNPIKE_ACCESS_LOG: '/var/log/a.log' }).log.access.file, '/var/log/a.log');
+  assert.equal(parseConfig('log: { access: { file: /x } }', 'x.yaml', { TURNPIKE_ACCESS_LOG: 'stdout' }).log.access.file, null);
+  const bad = configError(() => parseConfig('log:\n  access: { fields: [ status, password ], successSampleRatio: 2 }\n', 'x.yaml', {}));
+  assert.deepStrictEqual(bad.issues.map((i) => [i.line, i.path]), [[2, 'log.access.fields[1]'], [2, 'log.access.successSampleRatio']]);
 });
 
 test('resolveConfigPath prefers the CLI flag, then TURNPIKE_CONFIG, then config/gateway.yaml', () => {

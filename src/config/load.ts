@@ -68,7 +68,8 @@ function addGrpcRoutes(config: GatewayConfig, issues: IssueList): void {
  * made only of defaults.
  *
  * @param text the YAML source.
- * @param file name used in messages; `GatewayConfig.source` is its absolute form.
+ * @param file name used in messages; `GatewayConfig.source` is its absolute form
+ *   (a URL-like name such as `etcd://host:port/prefix/config@rev42` is kept as is).
  * @param env the environment (usually process.env).
  * @throws ConfigError listing every problem.
  */
@@ -98,7 +99,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const overrides = readEnvOverrides(env, envIssues);
   const all = [...issues.sorted(), ...envIssues];
   if (all.length > 0) throw new ConfigError(all);
-  const config = normalise(data as Record<string, unknown>, resolve(file), env);
+  // A URL-like name (`etcd://host:port/prefix/config@rev42`) is kept as it is.
+  const config = normalise(data as Record<string, unknown>, /^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : resolve(file), env);
   applyEnvOverrides(config, overrides);
   addGrpcRoutes(config, issues);
   return config;

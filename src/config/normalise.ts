@@ -1,12 +1,20 @@
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
+import { normaliseLog } from './log-config.js';
 import type {
   ActiveHealthCheckConfig, GatewayConfig, GrpcTranscodeConfig, RateLimitConfig, RouteConfig, RouteTimeouts, ServerConfig, TlsConfig, UpstreamConfig,
-  UpstreamTlsConfig,
+  UpstreamTlsConfig, WebSocketRouteConfig,
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
+import { normaliseRetry, normaliseRetryBudget } from './retry-config.js';
 import type { PolicySpec } from '../policies/types.js';
 import { normaliseConsumers } from '../policies/consumers/consumers-config.js';
+import { normaliseAggregate } from '../aggregate/aggregate-config.js';
+import { normaliseDiscovery } from '../upstream/discovery/discovery-config.js';
+import { normaliseTracing } from '../observability/tracing/tracing-config.js';
+import { normaliseCircuitBreaker, normaliseLimits, normalisePanicThreshold } from './resilience-config.js';
+import { readSecret } from './secrets.js';
+import { adminTokenSha256 } from '../admin/admin-auth.js';
 
 /**
  * Every default the loader fills in (the schema's descriptions say the same).
@@ -73,6 +81,10 @@ export const DEFAULTS = {
   rateLimitWindowMs: 60_000,
   /** rateLimitConsumerHeader. */
   rateLimitConsumerHeader: 'x-api-key',
+  /** route websocket.maxPayload: 16mb. */
+  wsMaxPayloadBytes: 16 * 1024 * 1024,
+  /** route websocket.idleTimeout: 120s. */
+  wsIdleTimeoutMs: 120_000,
 } as const;
 
 /** Nominal length of a quota period, ms (the real one follows the calendar). */
@@ -94,7 +106,7 @@ export function normalise(data: Obj | null, source: string, env: NodeJS.ProcessE
   const doc: Obj = data ?? {};
   const upstreams: Record<string, UpstreamConfig> = {};
   for (const [name, up] of Object.entries<Obj>(doc.upstreams ?? {})) {
-    Object.defineProperty(upstreams, name, { value: normaliseUpstream(name, up), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(upstreams, name, { value: normaliseUpstream(name, up, env), enumerable: true, writable: true, configurable: true });
   }
   const policies = normalisePolicies(doc.policies ?? {});
   const routes = ((doc.routes ?? []) as Obj[]).map((r, i) => normaliseRoute(r, i, policies));
@@ -105,7 +117,11 @@ export function normalise(data: Obj | null, source: string, env: NodeJS.ProcessE
   for (const r of routes) for (const spec of r.policies) if (spec.kind === 'rate-limit' && !Object.hasOwn(policies, spec.name)) rateLimits.push(spec.config as RateLimitConfig);
   return {
     server: normaliseServer(doc.server ?? {}),
-    admin: { host: admin.host ?? DEFAULTS.adminHost, port: admin.port ?? DEFAULTS.adminPort },
+    admin: {
+      host: admin.host ?? DEFAULTS.adminHost,
+      port: admin.port ?? DEFAULTS.adminPort,
+      tokenSha256: typeof admin.token === 'string' ? adminTokenSha256(readSecret(admin.token, env)) : null,
+    },
     upstreams,
     routes,
     redis: normaliseRedis(doc.redis ?? {}),
@@ -116,7 +132,9 @@ export function normalise(data: Obj | null, source: string, env: NodeJS.ProcessE
     consumers: normaliseConsumers(doc.consumers, env),
     rateLimitConsumerHeader: String(doc.rateLimitConsumerHeader ?? DEFAULTS.rateLimitConsumerHeader).toLowerCase(),
     grpc: ((doc.grpc ?? []) as Obj[]).map(normaliseGrpc),
+    tracing: normaliseTracing(doc.tracing),
     source,
+    log: normaliseLog(doc.log),
   };
 }
 
@@ -205,11 +223,11 @@ function normaliseTls(t: Obj): TlsConfig {
   };
 }
 
-function normaliseUpstream(name: string, u: Obj): UpstreamConfig {
+function normaliseUpstream(name: string, u: Obj, env: NodeJS.ProcessEnv): UpstreamConfig {
   const p: Obj = u.passiveHealth ?? {};
   return {
     name,
-    targets: (u.targets as Obj[]).map((t) => ({ url: originOf(t.url), weight: t.weight ?? 1 })),
+    targets: ((u.targets ?? []) as Obj[]).map((t) => ({ url: originOf(t.url), weight: t.weight ?? 1 })),
     balance: u.balance ?? DEFAULTS.balance,
     hashOn: lowerKeySource(u.hashOn ?? DEFAULTS.hashOn),
     healthCheck: u.healthCheck === undefined ? null : normaliseHealthCheck(u.healthCheck),
@@ -222,13 +240,20 @@ function normaliseUpstream(name: string, u: Obj): UpstreamConfig {
     keepAliveTimeoutMs: u.keepAliveTimeout === undefined ? DEFAULTS.keepAliveTimeoutMs : parseDuration(u.keepAliveTimeout),
     protocol: u.protocol ?? 'http',
     tls: normaliseUpstreamTls(u),
+    ...(u.retryBudget === undefined ? {} : { retryBudget: normaliseRetryBudget(u.retryBudget) }),
+    panicThresholdPercent: normalisePanicThreshold(u),
+    circuitBreaker: normaliseCircuitBreaker(u),
+    limits: normaliseLimits(u),
+    // Absent without discovery (as retryBudget), so configs without it normalise as before.
+    ...(u.discovery === undefined ? {} : { discovery: normaliseDiscovery(u.discovery, env) }),
   };
 }
 
 /** The `tls` block with defaults; the defaults alone for https:// targets without one; else null. */
 function normaliseUpstreamTls(u: Obj): UpstreamTlsConfig | null {
   const t: Obj | undefined = u.tls;
-  if (t === undefined && !(u.targets as Obj[]).some((x) => /^https:/i.test(x.url))) return null;
+  // Discovered targets may be https:// (etcd values, dns scheme): they get the defaults too.
+  if (t === undefined && u.discovery === undefined && !((u.targets ?? []) as Obj[]).some((x) => /^https:/i.test(x.url))) return null;
   const path = (p: unknown): string | null => (typeof p === 'string' ? resolvePath(p) : null);
   return {
     ca: path(t?.ca),
@@ -305,6 +330,18 @@ function normaliseRoute(r: Obj, index: number, named: Record<string, PolicySpec>
     rateLimit: refs(r.rateLimit),
     policies,
     maxBodyBytes: r.maxBodySize === undefined ? null : parseSize(r.maxBodySize),
+    ...(r.retry === undefined ? {} : { retry: normaliseRetry(r.retry) }),
+    ...(r.websocket === undefined || r.websocket === false ? {} : { websocket: normaliseWebSocket(r.websocket) }),
+    ...(r.aggregate === undefined ? {} : { aggregate: normaliseAggregate(r.aggregate, normaliseTimeout(r.timeout).requestMs) }),
+  };
+}
+
+/** `websocket: true` or `{ maxPayload, idleTimeout }`, defaults filled in. */
+function normaliseWebSocket(w: true | Obj): WebSocketRouteConfig {
+  const o: Obj = w === true ? {} : w;
+  return {
+    maxPayloadBytes: o.maxPayload === undefined ? DEFAULTS.wsMaxPayloadBytes : parseSize(o.maxPayload),
+    idleTimeoutMs: o.idleTimeout === undefined ? DEFAULTS.wsIdleTimeoutMs : parseDuration(o.idleTimeout),
   };
 }
 

@@ -3,10 +3,16 @@ import type { ConfigPath, IssueList } from './issues.js';
 import { displayPath } from './issues.js';
 import { tryParseDuration } from './units.js';
 import { checkUpstreamTls } from './upstream-tls-check.js';
+import { checkUpstreamResilience } from './resilience-config.js';
 import { POLICY_FACTORIES } from '../policies/registry.js';
 import { checkRateLimit } from '../policies/rate-limit/schema.js';
 import { checkConsumers } from '../policies/consumers/consumers-config.js';
 import { checkTlsSection } from './tls-check.js';
+import { checkAdminToken } from './admin-token-check.js';
+import { checkRetryBudget, checkRouteRetry } from './retry-config.js';
+import { checkWebSocketRoute } from '../websocket/config-check.js';
+import { checkAggregateRoute } from '../aggregate/aggregate-config.js';
+import { checkDiscovery } from '../upstream/discovery/discovery-config.js';
 
 type Obj = Record<string, unknown>;
 
@@ -39,7 +45,8 @@ export function checkSemantics(data: unknown, issues: IssueList, env: NodeJS.Pro
     checkTlsSection(data.server, data.admin, (path, message) => issues.add(path, message));
   }
   checkConsumers(data.consumers, (path, message) => issues.add(path, message), env);
-  for (const [name, up] of Object.entries(upstreams)) if (isObj(up)) checkUpstream(name, up, issues);
+  if (isObj(data.admin)) checkAdminToken(data.admin.token, (path, message) => issues.add(path, message), env);
+  for (const [name, up] of Object.entries(upstreams)) if (isObj(up)) checkUpstream(name, up, issues, env);
   const limits = checkRateLimits(data.rateLimits, issues);
   const policies = checkPolicies(data, limits, issues);
   checkGrpc(data.grpc, upstreams, issues);
@@ -61,6 +68,10 @@ export function checkSemantics(data: unknown, issues: IssueList, env: NodeJS.Pro
       issues.add([...at, 'upstream'], `"${route.upstream}" is a grpc upstream: it is reached through a grpc transcoding entry, not a route`);
     }
     checkLimitRefs(route.rateLimit, [...at, 'rateLimit'], limits, issues);
+    checkRouteRetry(route, at, (path, message) => issues.add(path, message));
+    checkWebSocketRoute(route, at, upstreams, (path, message) => issues.add(path, message));
+    const matchPath = isObj(route.match) && typeof route.match.path === 'string' ? route.match.path : '';
+    checkAggregateRoute(route, at, upstreams, pathParams(matchPath), (path, message) => issues.add(path, message));
     if (Array.isArray(route.policies)) {
       route.policies.forEach((ref: unknown, j: number) => {
         if (typeof ref === 'string') checkPolicyRefs([ref], [...at, 'policies', j], policies, issues, true);
@@ -114,7 +125,7 @@ function checkPolicyBody(body: unknown, at: ConfigPath, data: Obj, issues: Issue
   if (keys.length !== 1) return '';
   const factory = POLICY_FACTORIES.find((f) => f.name === keys[0]);
   if (factory === undefined) return '';
-  if (factory.check !== undefined) factory.check(body[keys[0]] ?? {}, [...at, keys[0]], (path, message) => issues.add(path, message), data);
+  if (factory.check !== undefined) factory.check(body[keys[0]] ?? {}, [...at, keys[0]], (path, message) => issues.add(path, message), data, issues.file);
   return factory.name;
 }
 
@@ -168,8 +179,9 @@ export function isAddressOrCidr(text: string): boolean {
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
-function checkUpstream(name: string, up: Obj, issues: IssueList): void {
+function checkUpstream(name: string, up: Obj, issues: IssueList, env: NodeJS.ProcessEnv): void {
   const at: ConfigPath = ['upstreams', name];
+  checkDiscovery(up, at, (path, message) => issues.add(path, message), env);
   if (Array.isArray(up.targets)) {
     const seen = new Set<string>();
     up.targets.forEach((t: unknown, i: number) => {
@@ -192,6 +204,8 @@ function checkUpstream(name: string, up: Obj, issues: IssueList): void {
     });
   }
   checkUpstreamTls(up, at, (path, message) => issues.add(path, message));
+  checkRetryBudget(up, at, (path, message) => issues.add(path, message));
+  checkUpstreamResilience(up, at, (path, message) => issues.add(path, message));
   const hc = up.healthCheck;
   if (isObj(hc)) {
     for (const key of ['interval', 'timeout']) {

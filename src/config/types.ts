@@ -1,4 +1,5 @@
 import type { PolicySpec } from '../policies/types.js';
+import type { LogConfig } from './log-config.js';
 
 /**
  * The validated, normalised gateway configuration. Every duration is in
@@ -26,8 +27,31 @@ export interface GatewayConfig {
   consumers: ConsumerConfig[];
   /** REST→gRPC transcoding entries (their routes are appended to `routes`). */
   grpc: GrpcTranscodeConfig[];
+  /**
+   * OpenTelemetry tracing (`tracing:`, env TURNPIKE_OTLP_ENDPOINT); always
+   * set by the loader (optional for configs built by hand, which trace nothing).
+   */
+  tracing?: TracingConfig;
   /** Where the config came from (absolute path), for messages. */
   source: string;
+  /** Request logging: the access log (log-config.ts). */
+  log: LogConfig;
+}
+
+/** OpenTelemetry tracing: spans exported over OTLP/HTTP (JSON). */
+export interface TracingConfig {
+  /** On when an endpoint is configured (file or env) and not `enabled: false`. */
+  enabled: boolean;
+  /** Full OTLP/HTTP traces URL (`/v1/traces` appended to a bare origin). */
+  endpoint: string;
+  /** Ratio of new traces (no sampled parent) that are recorded, 0-1. */
+  sampleRatio: number;
+  /** Resource `service.name`. */
+  serviceName: string;
+  /** Extra HTTP headers sent with every export (e.g. an API key of the collector). */
+  headers: Record<string, string>;
+  /** Batching of exported spans (off the request path). */
+  batch: { maxQueueSize: number; maxExportBatchSize: number; scheduledDelayMs: number; exportTimeoutMs: number };
 }
 
 /** One configured consumer. */
@@ -180,6 +204,12 @@ export interface SniCertConfig {
 export interface AdminConfig {
   host: string;
   port: number;
+  /**
+   * SHA-256 (hex) of the admin bearer token (`admin.token` read, or
+   * TURNPIKE_ADMIN_TOKEN); null = no token. The token itself never enters
+   * the normalised config.
+   */
+  tokenSha256: string | null;
 }
 
 /** One upstream: a named group of targets with balancing and health. */
@@ -202,6 +232,109 @@ export interface UpstreamConfig {
    * is no block. null when the upstream has no https:// target.
    */
   tls: UpstreamTlsConfig | null;
+  /**
+   * Cap on the retries in flight to this upstream (per worker); absent when
+   * not configured, which means the defaults (20%, minRetries 3, see
+   * src/upstream/retry/retry-budget.ts).
+   */
+  retryBudget?: RetryBudgetConfig;
+  /**
+   * Panic mode: below this share of available targets (percent, 0..100)
+   * `pick` ignores health and uses every target; 0 disables. The loader
+   * always sets it (default 50); absent (hand-built configs) = 0.
+   */
+  panicThresholdPercent?: number;
+  /** The circuit breaker; null or absent = none. */
+  circuitBreaker?: CircuitBreakerConfig | null;
+  /** The concurrency limit and queue; null or absent = none. */
+  limits?: UpstreamLimitsConfig | null;
+  /**
+   * Service discovery: the targets come from etcd or DNS at run time
+   * (`targets` is then empty at start). null or absent = the configured targets.
+   */
+  discovery?: DiscoveryConfig | null;
+}
+
+/** An upstream's service discovery: exactly one of `etcd` and `dns` is set (see src/upstream/discovery/). */
+export interface DiscoveryConfig {
+  etcd: EtcdDiscoveryConfig | null;
+  dns: DnsDiscoveryConfig | null;
+}
+
+/** Targets from the keys under an etcd prefix (values `{"url": ..., "weight": n}`). */
+export interface EtcdDiscoveryConfig {
+  /** Key prefix, e.g. `/services/users/`. */
+  prefix: string;
+  /**
+   * etcd client URLs, resolved at load: `endpoints`, else env
+   * TURNPIKE_ETCD_ENDPOINTS, else the cluster of TURNPIKE_CONFIG_SOURCE=etcd://...
+   */
+  endpoints: string[];
+}
+
+/** Targets from DNS records, re-resolved every `intervalMs`. */
+export interface DnsDiscoveryConfig {
+  name: string;
+  /** `auto` = A and AAAA. SRV when the name starts with `_` and no type is given. */
+  type: 'a' | 'aaaa' | 'srv' | 'auto';
+  /** Target port for A/AAAA answers (SRV records carry their own); null with srv. */
+  port: number | null;
+  intervalMs: number;
+  scheme: 'http' | 'https';
+  /** DNS servers (`host:port` or `host`); empty = the system resolvers. */
+  servers: string[];
+}
+
+/**
+ * An upstream's retry budget (Envoy's `retry_budget`): retries in flight
+ * (waiting in backoff included) may not exceed `ratio` × the upstream's
+ * active requests, with `minRetries` always allowed.
+ */
+export interface RetryBudgetConfig {
+  /** Fraction of active requests, 0..1 (`20%` → 0.2). */
+  ratio: number;
+  /** Retries in flight always allowed, whatever the ratio gives. */
+  minRetries: number;
+}
+
+/** An upstream's circuit breaker (see src/upstream/resilience/circuit-breaker.ts). */
+export interface CircuitBreakerConfig {
+  /** Failed share of the attempts in the window that opens the circuit (percent, 1..100; default 50). */
+  failureRatePercent: number;
+  /** Attempts the window must hold before the rate applies (default 20). */
+  minRequests: number;
+  /** Sliding window of the rate, ms (default 10 s). */
+  windowMs: number;
+  /** Failures in a row that open the circuit; 0 disables this trigger (default 5). */
+  consecutiveFailures: number;
+  /** Time open before half-open, ms (default 15 s). */
+  openForMs: number;
+  /** Probes let through when half-open (default 3). */
+  halfOpenRequests: number;
+  /** What counts as a failed attempt (default: all four kinds, every 5xx). */
+  failOn: FailOnConfig;
+}
+
+/** The outcomes a circuit breaker counts as failures (`failOn`). */
+export interface FailOnConfig {
+  /** Connection refused, unreachable or not resolved, or a failed TLS handshake: nothing reached the upstream. */
+  connectFailure: boolean;
+  /** Connect, headers or request timeout. */
+  timeout: boolean;
+  /** Connection lost, or a malformed response, before the response head. */
+  reset: boolean;
+  /** 5xx response statuses counted (every one for `5xx`; the listed codes otherwise; empty = none). */
+  statuses: number[];
+}
+
+/** An upstream's concurrency limit (per gateway instance; each worker enforces its share). */
+export interface UpstreamLimitsConfig {
+  /** Requests in flight to the upstream, for the whole instance. */
+  maxConcurrent: number;
+  /** Requests waiting for a slot, for the whole instance (0 = no queue). */
+  maxQueued: number;
+  /** Longest wait in the queue, ms (default 1 s). */
+  queueTimeoutMs: number;
 }
 
 /**
@@ -281,6 +414,73 @@ export interface RouteConfig {
   maxBodyBytes: number | null;
   /** Set on routes generated from gRPC bindings (absent on configured routes). */
   transcode?: TranscodeRoute;
+  /** The route's retry policy (`retry:`); absent when not configured (only the connect-failure retry applies). */
+  retry?: RetryConfig;
+  /** WebSocket proxying (`websocket: true` or an object); absent when the route does not proxy WebSockets. */
+  websocket?: WebSocketRouteConfig;
+  /** Response aggregation terminal (`aggregate:`); absent on other routes (upstream and split are then null). */
+  aggregate?: AggregateConfig;
+}
+
+/** A route's `aggregate` block, defaults filled in (see README "Response aggregation"). */
+export interface AggregateConfig {
+  /** Bound of the whole aggregate, ms (> 0; default the route's request timeout, else 60 s). */
+  timeoutMs: number;
+  /** The calls in config order. */
+  calls: AggregateCallConfig[];
+  /** Output key → `call` or `call.field.path`; null: an object keyed by call name. */
+  merge: Array<{ key: string; ref: string }> | null;
+  /** `allow`: a failed optional call becomes null (listed in x-partial); `fail`: it fails the aggregate. */
+  partial: 'allow' | 'fail';
+  /** Whether the client's headers are forwarded as on a proxied request (default true). */
+  forwardHeaders: boolean;
+}
+
+/** One call of an aggregate. */
+export interface AggregateCallConfig {
+  name: string;
+  upstream: string;
+  /** Path template: `:param` (route captures) and `${call.field}` (a dependency's response). */
+  path: string;
+  /** Upper-case method (default GET). */
+  method: string;
+  /** Headers to add or replace, by lower-case name (an object, so admin output redacts credentials by name). */
+  headers: Record<string, string>;
+  /** Bound of this call, ms (0 = the aggregate's timeout). */
+  timeoutMs: number;
+  optional: boolean;
+  /** Calls that must finish first. */
+  after: string[];
+  /** The call's retry policy (absent: a refused connection is tried once more on another target). */
+  retry?: RetryConfig;
+}
+
+/**
+ * A condition a retry policy retries on: `connect-failure`, `reset`,
+ * `timeout`, the aliases `5xx` and `gateway-error`, or a response status.
+ */
+export type RetryOn = 'connect-failure' | 'reset' | 'timeout' | '5xx' | 'gateway-error' | number;
+
+/** A route's retry policy, defaults filled (see README "Retries"). */
+export interface RetryConfig {
+  /** Retries after the first try, 0..10 (default 1). */
+  attempts: number;
+  /** What is retried (default connect-failure, reset, 502, 503, 504); statuses as numbers. */
+  on: RetryOn[];
+  /** Upper-case methods that may be retried (default GET HEAD OPTIONS PUT DELETE TRACE). */
+  methods: string[];
+  /** Limit of each try until the response headers, ms (0 = none: only the route's timeouts). */
+  perTryTimeoutMs: number;
+  /** Jittered exponential backoff between tries, ms. */
+  backoff: { baseMs: number; maxMs: number };
+}
+
+/** A route's WebSocket settings (`websocket:`), defaults filled in. */
+export interface WebSocketRouteConfig {
+  /** Largest message either way, bytes (default 16 MiB); a bigger one closes the connection with 1009. */
+  maxPayloadBytes: number;
+  /** No frame either way for this long closes both sides with 1001, ms (default 120 s; 0 = never). */
+  idleTimeoutMs: number;
 }
 
 /** Match criteria of a route. */

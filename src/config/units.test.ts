@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { gatewaySchema } from './schema-check.js';
-import { parseDuration, parseSize, tryParseDuration, tryParseSize } from './units.js';
+import { parseDuration, parseSize, tryParseDuration, tryParsePercent, tryParseSize } from './units.js';
 
 test('parseDuration converts every unit to milliseconds', () => {
   assert.equal(parseDuration('250ms'), 250);
@@ -62,5 +62,23 @@ test('the schema accepts exactly the durations and sizes the parsers accept', ()
   for (const v of samples) {
     assert.equal(duration(v), tryParseDuration(v) !== null, `duration ${JSON.stringify(v)}`);
     assert.equal(size(v), tryParseSize(v) !== null, `size ${JSON.stringify(v)}`);
+  }
+});
+
+test('tryParsePercent reads a percentage 0..100 (a string with % or a plain number)', () => {
+  assert.equal(tryParsePercent('20%'), 20);
+  assert.equal(tryParsePercent('12.5%'), 12.5);
+  assert.equal(tryParsePercent('0%'), 0);
+  assert.equal(tryParsePercent('100%'), 100);
+  assert.equal(tryParsePercent(20), 20);
+  for (const bad of ['20', '%', '-5%', '20 %', '1e2%', '101%', 101, null]) assert.equal(tryParsePercent(bad), null, String(bad));
+  const ajv = new Ajv2020({ allowUnionTypes: true, strict: true, strictRequired: false });
+  ajv.addKeyword({ keyword: 'x-message', schemaType: ['string', 'object'] });
+  ajv.addSchema(gatewaySchema);
+  const percent = ajv.getSchema(`${String(gatewaySchema.$id)}#/$defs/percent`);
+  assert.ok(percent);
+  // A string over 100% passes the schema's pattern; the semantic checks refuse it (with "at most 100%").
+  for (const v of ['20%', '12.5%', '0%', '100%', '20', '%', '-5%', 20, 101, null]) {
+    assert.equal(percent(v), tryParsePercent(v) !== null, `percent ${JSON.stringify(v)}`);
   }
 });

@@ -14,6 +14,12 @@ export const SIZE_PATTERN = /^(\d+(?:\.\d+)?)\s*([kmg]?b)$/i;
 /** Message used whenever a duration is malformed. */
 export const DURATION_HINT = 'must be a duration like 250ms, 5s, 1m, 1h or integer milliseconds';
 
+/** What a percentage string must look like (same rule as the JSON Schema's `percent`). */
+export const PERCENT_PATTERN = /^(\d+(?:\.\d+)?)%$/;
+
+/** Message used whenever a percentage is malformed. */
+export const PERCENT_HINT = 'must be a percentage like 50% (0% to 100%)';
+
 /** Message used whenever a size is malformed. */
 export const SIZE_HINT = 'must be a size like 512kb, 10mb, 1gb or integer bytes';
 
@@ -78,6 +84,24 @@ export function tryParseSize(value: unknown): number | null {
   const m = SIZE_PATTERN.exec(text);
   if (m === null) return null;
   return toSafe(Math.floor(Number(m[1]) * SIZE_BYTES[m[2].toLowerCase()]));
+}
+
+/**
+ * Parses a percentage: `"50%"`, `"12.5%"`, or a plain number of percent
+ * (`50`), between 0 and 100.
+ *
+ * @param value the candidate percentage.
+ * @returns the percentage as a number 0..100, or null when malformed or out of range.
+ */
+export function tryParsePercent(value: unknown): number | null {
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string') {
+    const m = PERCENT_PATTERN.exec(value.trim());
+    if (m === null) return null;
+    n = Number(m[1]);
+  } else return null;
+  return Number.isFinite(n) && n >= 0 && n <= 100 ? n : null;
 }
 
 function toSafe(n: number): number | null {

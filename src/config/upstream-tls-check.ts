@@ -129,7 +129,11 @@ function privateKey(text: string, path: string, passphrase: string | undefined,
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (code === 'ERR_MISSING_PASSPHRASE' || code === 'ERR_OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED') {
       fail('key', `${path} is encrypted: set tls.passphrase`);
-    } else if (passphrase !== undefined && /DECRYPT|BAD_PASSWORD/i.test(code)) fail('passphrase', `does not decrypt ${path}`);
+    } else if (passphrase !== undefined && (text.includes('ENCRYPTED') || /DECRYPT|BAD_PASSWORD/i.test(code))) {
+      // why: a wrong passphrase passes the padding check about once in 256 tries and then fails in
+      // the DER parser with another code; an encrypted key that does not open is a passphrase problem.
+      fail('passphrase', `does not decrypt ${path}`);
+    }
     else fail('key', `${path} is not a valid PEM private key${code === '' ? '' : ` (${code})`}`);
     return null;
   }

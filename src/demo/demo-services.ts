@@ -10,10 +10,35 @@ export interface DemoService {
 }
 
 const USERS = [
-  { id: '1', name: 'Ada Lovelace', email: 'ada@example.com' },
-  { id: '2', name: 'Alan Turing', email: 'alan@example.com' },
-  { id: '42', name: 'Grace Hopper', email: 'grace@example.com' },
+  {
+    id: '1', name: 'Ada Lovelace', email: 'ada@example.com', accountId: 'acc-1001',
+    address: { street: '12 St James Square', city: 'London', country: 'GB' },
+    preferences: { language: 'en', newsletter: true }, createdAt: '2024-02-11T09:30:00Z',
+  },
+  {
+    id: '2', name: 'Alan Turing', email: 'alan@example.com', accountId: 'acc-1002',
+    address: { street: '2 Hamilton Terrace', city: 'Wilmslow', country: 'GB' },
+    preferences: { language: 'en', newsletter: false }, createdAt: '2024-05-02T14:05:00Z',
+  },
+  {
+    id: '42', name: 'Grace Hopper', email: 'grace@example.com', accountId: 'acc-4242',
+    address: { street: '1 Navy Yard', city: 'Arlington', country: 'US' },
+    preferences: { language: 'en', newsletter: true }, createdAt: '2023-12-09T08:00:00Z',
+  },
 ];
+
+/** Orders of a demo user (orders service, `GET /v1/orders?user=ID`): a deterministic list. */
+function ordersOf(user: string, version: string): unknown {
+  const n = user.length + (user.charCodeAt(0) % 3);
+  const items = [];
+  for (let i = 1; i <= n; i++) {
+    items.push({
+      id: `o-${user}-${i}`, status: i === 1 ? 'shipped' : 'delivered', total: { amount: 1250 * i, currency: 'EUR' },
+      lines: [ { sku: `sku-${i}`, quantity: i, unitPrice: 1250 } ], placedAt: `2026-11-${String(10 + i).padStart(2, '0')}T10:00:00Z`,
+    });
+  }
+  return { service: 'orders', version, user, items };
+}
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -37,12 +62,19 @@ function ordersApp(version: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://demo');
     if (url.pathname === '/health') return json(res, 200, { status: 'ok' });
+    const user = url.searchParams.get('user');
+    if (url.pathname === '/v1/orders' && user !== null) return json(res, 200, ordersOf(user, version));
     json(res, 200, { service: 'orders', version, path: url.pathname, user: req.headers['x-user-id'] ?? null });
   };
 }
 
 function paymentsApp(req: IncomingMessage, res: ServerResponse): void {
   if (req.url === '/health') return json(res, 200, { status: 'ok' });
+  const balance = req.method === 'GET' && req.url !== undefined ? /^\/v1\/balance\/(acc-\d+)$/.exec(req.url) : null;
+  if (balance !== null) {
+    const digits = Number(balance[1].slice(4));
+    return json(res, 200, { account: balance[1], amount: { value: (digits * 37) % 10000, currency: 'EUR' }, updatedAt: '2026-12-01T00:00:00Z' });
+  }
   let size = 0;
   req.on('data', (c: Buffer) => { size += c.length; });
   req.on('end', () => json(res, req.method === 'POST' ? 201 : 200, {
@@ -63,13 +95,13 @@ export const DEMO_SERVICES: ReadonlyArray<{ name: string; offset: number; app: (
 ];
 
 /**
- * Starts every demo service on 127.0.0.1, at `base` (default 3001) and the
- * next three ports. If one cannot listen, the others are closed and the
- * promise rejects with a {@link ListenError} naming the service
- * (`cannot listen on 127.0.0.1:3001 (demo users): address in use; ...`).
+ * Starts every demo service on `host` (default 127.0.0.1), at `base`
+ * (default 3001) and the next three ports. If one cannot listen, the others
+ * are closed and the promise rejects with a {@link ListenError} naming the
+ * service (`cannot listen on 127.0.0.1:3001 (demo users): address in use; ...`).
  */
-export async function startDemoServices(base = DEFAULT_DEMO_PORT_BASE): Promise<DemoService[]> {
-  const settled = await Promise.allSettled(DEMO_SERVICES.map((d) => listenDemo(d.name, d.app, base + d.offset)));
+export async function startDemoServices(base = DEFAULT_DEMO_PORT_BASE, host = '127.0.0.1'): Promise<DemoService[]> {
+  const settled = await Promise.allSettled(DEMO_SERVICES.map((d) => listenDemo(d.name, d.app, host, base + d.offset)));
   const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure === undefined) return started;
@@ -85,12 +117,12 @@ export async function closeDemoServices(services: DemoService[]): Promise<void> 
   })));
 }
 
-function listenDemo(name: string, app: (req: IncomingMessage, res: ServerResponse) => void, port: number): Promise<DemoService> {
+function listenDemo(name: string, app: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<DemoService> {
   return new Promise<DemoService>((resolve, reject) => {
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;
-    server.once('error', (err) => reject(new ListenError('127.0.0.1', port, `demo ${name}`, err, `move the demo services with ${DEMO_PORT_BASE_VAR}`)));
-    server.listen(port, '127.0.0.1', () => resolve({ name, port, server }));
+    server.once('error', (err) => reject(new ListenError(host, port, `demo ${name}`, err, `move the demo services with ${DEMO_PORT_BASE_VAR}`)));
+    server.listen(port, host, () => resolve({ name, port, server }));
   });
 }
 

@@ -100,14 +100,15 @@ function writeClosingCorked(): void {
   const ctx = closing.ctx!;
   const res = ctx.res;
   if (ctx.method === 'HEAD') {
-    writeProblem(res, closing.err, ctx.path, ctx.requestId, closing.allow, true, true, ctx.responseHeaders);
+    writeProblem(res, closing.err, ctx.path, ctx.requestId, closing.allow, true, true, ctx.responseHeaders, ctx.traceId);
     return;
   }
   writeProblemHead(res, closing.err, ctx.requestId, closing.allow, ctx.responseHeaders);
   res.writeHeader('connection', 'close');
-  const json = problemBody(closing.err, ctx.path, ctx.requestId);
+  const json = problemBody(closing.err, ctx.path, ctx.requestId, ctx.traceId);
   const body = closing.padded ? paddedBody(json) : Buffer.from(json);
   const n = body.length;
+  ctx.bytesOut += n;
   const [ok] = res.tryEnd(body.subarray(0, n - 1), n);
   // A short write (the client is not reading) leaves the response unfinished
   // anyway; the close follows either way.

@@ -15,6 +15,11 @@ export interface GatewayWorker {
    * requests abandoned at the deadline.
    */
   drain(graceMs: number): Promise<number>;
+  /**
+   * Runs an admin command of this worker's command table (see
+   * src/process/worker-commands.ts); rejects for an unknown command.
+   */
+  command(name: string, args: Readonly<Record<string, string>>): Promise<unknown>;
 }
 
 /** Starts a worker; implemented by src/ingress/gateway-worker.ts. */

@@ -38,6 +38,11 @@ export class BufferedBody {
     return AppendResult.Ok;
   }
 
+  /** Bytes received so far. */
+  get received(): number {
+    return this.offset;
+  }
+
   /** Whether every declared byte arrived (always true for a chunked body once done). */
   complete(): boolean {
     return this.fixed === null || this.offset === this.fixed.length;

@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import type { RequestLookup } from '../router/types.js';
 import type { UpstreamCall } from '../upstream/upstream-call.js';
 import type { BufferedBody, StreamedBody } from './request-body.js';
@@ -7,6 +7,10 @@ import type { CompiledRoute } from '../router/compiled-route.js';
 import type { RouteChain } from '../policies/chain.js';
 import type { Consumer } from '../policies/consumer.js';
 import type { ClientCertificate } from '../tls/client-certificate.js';
+import type { BodyTap } from '../upstream/body-tap.js';
+import type { CacheRequestState } from '../policies/cache/request-state.js';
+import type { RequestTrace } from '../observability/tracing/request-trace.js';
+import { normalisePeerAddress, type TrustedProxies } from './trusted-proxies.js';
 
 /**
  * Everything the pipeline needs from one request, copied off uWS's
@@ -29,12 +33,18 @@ export class RequestContext implements RequestLookup {
   readonly headerValues: string[] = [];
   /** Total bytes of header names and values, for the 431 check. */
   headerBytes = 0;
-  /** Peer address of the TCP connection. */
-  peerIp = '';
-  /** Whether the peer is a configured trusted proxy. */
-  peerTrusted = false;
-  /** Client address after trusted-proxy resolution of X-Forwarded-For. */
-  clientIp = '';
+  /**
+   * The listener's trusted proxies (set by the request handler); with the
+   * connection's peer address they give {@link peerIp}, {@link peerTrusted}
+   * and {@link clientIp}, resolved on first use.
+   */
+  trusted: TrustedProxies | null = null;
+  // why: reading the peer address from uWS allocates an ArrayBuffer (~1 µs on
+  // this VM); a request answered without it (a cache hit, a local answer, a
+  // 404) never pays. Resolved lazily while the response is open.
+  private peer: string | null = null;
+  private peerIsTrusted = false;
+  private client = '';
   requestId = '';
   /** Incoming X-Request-Id ('' when absent). */
   requestIdIn = '';
@@ -98,7 +108,94 @@ export class RequestContext implements RequestLookup {
   upstreamIdentity: string[] | null = null;
   /** The whole request body, when the route's chain buffered it (requestBody phase); a policy may replace it. */
   requestBody: Buffer | null = null;
+  /**
+   * Set when the terminal (upstream proxy or transcoder) was started: a
+   * problem answered from then on is the terminal's (an upstream failure),
+   * which a responseHead policy may replace (see ResponseHead.problem).
+   */
+  terminalStarted = false;
+  /** A responseHead policy's tap on the upstream body (upstream/body-tap.ts); null when none. */
+  bodyTap: BodyTap | null = null;
+  /** The response cache's state for this request (policies/cache; null on routes without a cache). */
+  cache: CacheRequestState | null = null;
+  /**
+   * uWS's WebSocket context when the request is a WebSocket handshake (a GET
+   * with `Upgrade: websocket` and a Sec-WebSocket-Key, through the upgrade
+   * handler of a listener with WebSocket routes); null otherwise.
+   */
+  wsContext: us_socket_context_t | null = null;
+  /** The response cache's verdict as sent in X-Cache (HIT, MISS, STALE, BYPASS); '' when no cache policy ran. */
+  cacheStatus = '';
+  /** Response body bytes handed to uWS (the access log's bytesOut). */
+  bytesOut = 0;
+  /** The request's trace id (32 lower-case hex; '' when tracing is off): access log, problem bodies. */
+  traceId = '';
+  /** The request's place in its trace (observability/tracing); null when tracing is off. */
+  trace: RequestTrace | null = null;
   private queryParsed: URLSearchParams | null = null;
+
+  /**
+   * Peer address of the TCP connection. Read it while the response is open
+   * (any policy phase before the answer, the terminal): once the response is
+   * finished or aborted uWS no longer has the connection and it reads ''.
+   */
+  get peerIp(): string {
+    if (this.peer === null) this.resolvePeer();
+    return this.peer!;
+  }
+
+  /** Sets the peer (tests, and a context built without a connection); the client address defaults to it. */
+  set peerIp(ip: string) {
+    this.peer = ip;
+    if (this.client === '') this.client = ip;
+  }
+
+  /** Whether the peer is a configured trusted proxy. */
+  get peerTrusted(): boolean {
+    if (this.peer === null) this.resolvePeer();
+    return this.peerIsTrusted;
+  }
+
+  set peerTrusted(trusted: boolean) {
+    if (this.peer === null) this.peer = '';
+    this.peerIsTrusted = trusted;
+  }
+
+  /** Client address after trusted-proxy resolution of X-Forwarded-For (same life as {@link peerIp}). */
+  get clientIp(): string {
+    if (this.peer === null) this.resolvePeer();
+    return this.client;
+  }
+
+  set clientIp(ip: string) {
+    if (this.peer === null) this.peer = '';
+    this.client = ip;
+  }
+
+  /**
+   * Reads the peer now (the access log: uWS forgets it once the response
+   * ends). `trusted` is the listener's trusted proxies (set again by routing).
+   */
+  readPeer(trusted: TrustedProxies): void {
+    if (this.peer !== null) return;
+    this.trusted = trusted;
+    this.resolvePeer();
+  }
+
+  private resolvePeer(): void {
+    // A context without a connection (tests) or whose response is over has no peer to read.
+    if (this.aborted || this.finished || (this.res as HttpResponse | null) === null) {
+      this.peer = '';
+      this.client = '';
+      return;
+    }
+    const peer = normalisePeerAddress(Buffer.from(this.res.getRemoteAddressAsText()).toString('latin1'));
+    this.peer = peer;
+    const t = this.trusted;
+    // why: with no trusted proxies (the default) neither lookup can change anything.
+    this.peerIsTrusted = t !== null && !t.empty && t.has(peer);
+    this.client = this.peerIsTrusted ? t!.clientIp(peer, this.header('x-forwarded-for')) : peer;
+  }
 
   constructor(res: HttpResponse) {
     this.res = res;
@@ -191,7 +288,8 @@ export class RequestContext implements RequestLookup {
   }
 }
 
-function decodeQueryName(raw: string): string {
+/** A query parameter name as URLSearchParams decodes it (`+` is a space; bad escapes stay as sent). */
+export function decodeQueryName(raw: string): string {
   const plus = raw.includes('+') ? raw.replaceAll('+', ' ') : raw;
   try { return decodeURIComponent(plus); } catch { return plus; }
 }

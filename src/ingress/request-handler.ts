@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import type { Readable } from 'node:stream';
 import type { GatewayConfig } from '../config/types.js';
 import { ErrorCodes } from '../errors/codes.js';
@@ -16,9 +16,12 @@ import { AppendResult, BufferedBody, StreamedBody } from './request-body.js';
 import { readRequest, RequestContext } from './request-context.js';
 import type { ResponseSink } from './response-sink.js';
 import { deferStart, type DeferredStarter } from './deferred-start.js';
-import { normalisePeerAddress, TrustedProxies } from './trusted-proxies.js';
+import { TrustedProxies } from './trusted-proxies.js';
 import { RequestIdGenerator } from './request-id.js';
 import { ClientCertCache, type TlsHttpResponse } from '../tls/client-certificate.js';
+import { isWebSocketHandshake } from '../websocket/handshake.js';
+import type { AccessLog } from '../observability/access-log/access-log.js';
+import type { RequestTracer } from '../observability/tracing/request-tracer.js';
 
 /** Per-request accounting hooks (metrics); implemented in observability/. */
 export interface RequestObserver extends UpstreamObserver {
@@ -36,6 +39,17 @@ export interface HandlerOptions {
   onPolicyError?: (name: string, err: unknown) => void;
   /** Builds the terminal of transcoded routes (null when the config has no grpc entries). */
   transcodeTerminal?: ((sink: ResponseSink) => Terminal) | null;
+  /**
+   * Builds the terminal of `websocket` routes from the handler and the proxy
+   * terminal (which serves their plain requests); null when no route has `websocket`.
+   */
+  websocketTerminal?: ((handler: RequestHandler, proxy: Terminal) => Terminal) | null;
+  /** Builds the terminal of `aggregate` routes (null when no route has `aggregate`). */
+  aggregateTerminal?: ((handler: RequestHandler) => Terminal) | null;
+  /** The worker's access log (null: off). */
+  accessLog?: AccessLog | null;
+  /** The worker's tracer (null when tracing is off). */
+  tracer?: RequestTracer | null;
 }
 
 const ERR_NOT_FOUND = new GatewayError(ErrorCodes.ROUTE_NOT_FOUND);
@@ -84,6 +98,11 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
   private readonly clientCerts: ClientCertCache | null;
   /** server.tls.clientAuth is require: a request without a verified certificate gets 401. */
   private readonly requireClientCert: boolean;
+  private readonly accessLog: AccessLog | null;
+  /** The access log wants the client IP: read the peer before the response can end. */
+  private readonly logPeer: boolean;
+  /** Null when tracing is off: then the request path pays one null check here and one in complete(). */
+  private readonly tracer: RequestTracer | null;
 
   constructor(config: GatewayConfig, router: Router, groups: Map<string, UpstreamGroup>, options: HandlerOptions = {}) {
     this.router = router;
@@ -91,6 +110,9 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
     this.chains = chains !== null && chains.some((c) => c !== null) ? chains : null;
     this.onPolicyError = options.onPolicyError ?? ignorePolicyError;
     this.observer = options.observer ?? null;
+    this.accessLog = options.accessLog ?? null;
+    this.logPeer = this.accessLog !== null && this.accessLog.needsPeer;
+    this.tracer = options.tracer ?? null;
     this.trusted = new TrustedProxies(config.server.trustedProxies);
     this.maxBody = config.server.maxBodyBytes;
     this.maxBacklog = config.server.maxBodyBacklogBytes;
@@ -103,7 +125,11 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
     this.dispatcher = new UpstreamDispatcher(this, this.bufferBody, this.maxBody, this.observer);
     const proxy = new ProxyTerminal(config, groups, this.dispatcher, router.routes.map((r) => r.paramNames));
     const transcode = options.transcodeTerminal ? options.transcodeTerminal(this) : null;
-    this.terminals = config.routes.map((r) => (r.transcode !== undefined && transcode !== null ? transcode : proxy));
+    const websocket = options.websocketTerminal ? options.websocketTerminal(this, proxy) : null;
+    const aggregate = options.aggregateTerminal ? options.aggregateTerminal(this) : null;
+    this.terminals = config.routes.map((r) => (r.transcode !== undefined && transcode !== null ? transcode
+      : r.websocket !== undefined && websocket !== null ? websocket
+        : r.aggregate !== undefined && aggregate !== null ? aggregate : proxy));
   }
 
   /** uWS entry point for every request of a listener that does not verify client certificates. Bound once; never throws. */
@@ -116,7 +142,21 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
    */
   readonly handleClientCert = (res: HttpResponse, req: HttpRequest): void => this.accept(res, req, true);
 
-  private accept(res: HttpResponse, req: HttpRequest, withCert: boolean): void {
+  /**
+   * uWS `upgrade` handler of the WebSocket registration (listeners with
+   * `websocket` routes): uWS hands it every GET with a Sec-WebSocket-Key.
+   * The request takes the same path as any other; only a route with
+   * `websocket` upgrades it (its terminal), every other route answers it as
+   * a plain request. Bound once; never throws.
+   */
+  readonly handleUpgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void =>
+    this.accept(res, req, false, context);
+
+  /** {@link handleUpgrade} for a listener that requests client certificates. */
+  readonly handleUpgradeClientCert = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void =>
+    this.accept(res, req, true, context);
+
+  private accept(res: HttpResponse, req: HttpRequest, withCert: boolean, wsContext: us_socket_context_t | null = null): void {
     const ctx = new RequestContext(res);
     res.onAborted(() => this.aborted(ctx));
     ctx.startMs = performance.now();
@@ -131,6 +171,9 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
         if (pem) ctx.clientCert = this.clientCerts!.get(pem);
       }
       readRequest(ctx, req);
+      // why: uWS forgets the peer once the response ends; a proxied request reads it anyway (X-Forwarded-For).
+      if (this.logPeer) ctx.readPeer(this.trusted);
+      if (wsContext !== null && isWebSocketHandshake(ctx)) ctx.wsContext = wsContext;
       this.route(ctx);
     } catch (err) {
       this.problem(ctx, new GatewayError(ErrorCodes.INTERNAL, undefined, { cause: err }), null, true);
@@ -138,13 +181,10 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
   }
 
   private route(ctx: RequestContext): void {
-    const peer = normalisePeerAddress(Buffer.from(ctx.res.getRemoteAddressAsText()).toString('latin1'));
-    ctx.peerIp = peer;
-    // why: with no trusted proxies (the default) neither lookup can change anything.
-    ctx.peerTrusted = !this.trusted.empty && this.trusted.has(peer);
-    ctx.clientIp = ctx.peerTrusted ? this.trusted.clientIp(peer, ctx.header('x-forwarded-for')) : peer;
+    ctx.trusted = this.trusted;
     const rid = ctx.requestIdIn;
     ctx.requestId = rid !== '' && rid.length <= 200 ? rid : this.ids.next();
+    if (this.tracer !== null) this.tracer.begin(ctx);
     if (ctx.headerBytes > this.maxHeader) return this.problem(ctx, ERR_HEADERS, null, true);
     if (ctx.contentLength === -2) return this.problem(ctx, ERR_BAD_CL, null, true);
     if (ctx.transferEncoding !== '') {
@@ -291,6 +331,7 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
     const body = ctx.startBody;
     ctx.startBody = null;
     if (ctx.aborted || ctx.finished) { destroyStreamed(ctx); return; }
+    ctx.terminalStarted = true;
     this.terminals[ctx.routeIndex].start(ctx, body);
   }
 
@@ -324,16 +365,20 @@ export class RequestHandler implements ResponseSink, DeferredStarter {
   /** ResponseSink: accounts for a finished request (idempotent per request). */
   complete(ctx: RequestContext): void {
     if (ctx.startMs < 0) return;
-    const seconds = (performance.now() - ctx.startMs) / 1000;
+    const now = performance.now();
+    const ms = now - ctx.startMs;
+    const status = ctx.aborted ? 499 : ctx.status;
+    if (this.accessLog !== null) this.accessLog.record(ctx, now, ms, status);
     ctx.startMs = -1;
     if (ctx.call !== null) this.dispatcher.release(ctx.call);
     const chain = ctx.chain;
     if (chain !== null && chain.onLog !== null) runLog(chain.onLog, ctx, this.onPolicyError);
     if (this.observer !== null) {
-      this.observer.observe(ctx.routeIndex, ctx.method, ctx.aborted ? 499 : ctx.status, seconds);
+      this.observer.observe(ctx.routeIndex, ctx.method, status, ms / 1000);
       // why: requests without a consumer pay this one null check.
       if (ctx.consumer !== null) this.observer.observeConsumer(ctx.routeIndex, ctx.consumer.id);
     }
+    if (ctx.trace !== null) this.tracer!.finish(ctx);
     if (--this.inflightCount === 0 && this.onIdle !== null) this.onIdle();
   }
 

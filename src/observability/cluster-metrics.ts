@@ -1,7 +1,7 @@
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 /** prom-client's JSON form of one registry (`getMetricsAsJSON()`). */
-type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 /** What the collector needs of a worker: its cluster id and a way to message it. */
 export interface MetricsPeer {
@@ -21,6 +21,12 @@ export interface PrimaryMetrics {
   readonly configReloads: Counter<'result'>;
   /** Sets the function read at scrape time for `turnpike_workers{state}`. */
   setWorkerCounts(source: () => Record<string, number>): void;
+  /**
+   * Sets the function read at scrape time for
+   * `turnpike_config_revision{state="applied"|"rejected"}` (a series only
+   * when the config source has revisions, i.e. etcd).
+   */
+  setConfigRevisions(source: () => { revision: number | null; rejectedRevision: number | null }): void;
 }
 
 /**
@@ -56,6 +62,21 @@ export function createPrimaryMetrics(options: { defaultMetrics?: boolean } = {})
       for (const state of WORKER_STATES) this.set({ state }, c[state] ?? 0);
     },
   });
+  let revisions: () => { revision: number | null; rejectedRevision: number | null } = function none() {
+    return { revision: null, rejectedRevision: null };
+  };
+  new Gauge({
+    name: 'turnpike_config_revision',
+    help: 'Config revision (etcd mod revision) applied, and the last one rejected.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const r = revisions();
+      this.reset();
+      if (r.revision !== null) this.set({ state: 'applied' }, r.revision);
+      if (r.rejectedRevision !== null) this.set({ state: 'rejected' }, r.rejectedRevision);
+    },
+  });
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'turnpike_primary_' });
   return {
     registry,
@@ -63,6 +84,9 @@ export function createPrimaryMetrics(options: { defaultMetrics?: boolean } = {})
     configReloads,
     setWorkerCounts(source) {
       counts = source;
+    },
+    setConfigRevisions(source) {
+      revisions = source;
     },
   };
 }
@@ -114,6 +138,19 @@ export class ClusterMetricsCollector {
     return AggregatorRegistry.aggregate(lists).metrics();
   }
 
+  /**
+   * Scrapes `peers` like {@link collect} and resolves with prom-client's JSON
+   * form: the aggregate (workers, retired baseline and primary) plus each
+   * answering worker's own metrics by worker id (for per-worker values such
+   * as `process_resident_memory_bytes`, which the aggregate sums).
+   */
+  async collectJson(peers: Iterable<MetricsPeer>): Promise<{ aggregate: MetricsJson; workers: Map<number, MetricsJson> }> {
+    const workers = new Map<number, MetricsJson>();
+    const lists = await this.gather(peers, workers);
+    lists.push(await this.primary.getMetricsAsJSON());
+    return { aggregate: await AggregatorRegistry.aggregate(lists).getMetricsAsJSON(), workers };
+  }
+
   /** Feeds a `turnpike:metrics-response` from worker `workerId`. */
   onResponse(workerId: number, requestId: number, metrics: unknown[]): void {
     const json = metrics as MetricsJson;
@@ -139,7 +176,7 @@ export class ClusterMetricsCollector {
   }
 
   /** Asks every peer; resolves (on all answers or the timeout) with the answers plus the baseline. */
-  private gather(peers: Iterable<MetricsPeer>): Promise<MetricsJson[]> {
+  private gather(peers: Iterable<MetricsPeer>, byWorker?: Map<number, MetricsJson>): Promise<MetricsJson[]> {
     const requestId = this.nextId++;
     return new Promise<MetricsJson[]>((resolve) => {
       const scrape: PendingScrape = {
@@ -151,6 +188,7 @@ export class ClusterMetricsCollector {
           if (!this.pending.delete(requestId)) return;
           // why: taken synchronously, so a worker exiting later cannot be counted twice.
           const lists = [...scrape.responses.values()];
+          if (byWorker !== undefined) for (const [id, json] of scrape.responses) byWorker.set(id, json);
           if (this.retired.size > 0) lists.push(this.retiredJson());
           resolve(lists);
         },

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import { ConsumerRecorder, ConsumerStore } from './consumer-metrics.js';
+import { registerResilienceMetrics, type ResilienceSource } from '../upstream/resilience/resilience-metrics.js';
 
 /** Latency buckets (seconds) for a gateway: sub-millisecond proxying up to slow upstreams. */
 export const DURATION_BUCKETS: readonly number[] = [
@@ -22,10 +23,16 @@ export interface WorkerMetrics {
   readonly registry: Registry;
   /** `turnpike_upstream_errors_total{upstream,kind}` (rare path: use `.inc({upstream, kind})`). */
   readonly upstreamErrors: Counter<'upstream' | 'kind'>;
+  /** `turnpike_upstream_retries_total{upstream,reason}` (rare path: use `.inc({upstream, reason})`). */
+  readonly upstreamRetries: Counter<'upstream' | 'reason'>;
+  /** `turnpike_upstream_retry_budget_exhausted_total{upstream}`. */
+  readonly retryBudgetExhausted: Counter<'upstream'>;
   /** `turnpike_upstream_target_available{upstream,target}`: 1 = usable, 0 = ejected/unhealthy. */
   readonly targetAvailable: Gauge<'upstream' | 'target'>;
   /** Sets the function read at scrape time for `turnpike_inflight_requests`. */
   setInflightSource(source: () => number): void;
+  /** Sets the upstream groups the resilience metrics (circuit state, rejections, queue, panic) read at scrape time. */
+  setUpstreamSource(source: () => Iterable<ResilienceSource>): void;
   /** Shared storage behind `turnpike_requests_total` and `turnpike_request_duration_seconds`. */
   readonly requests: RequestStore;
   /** Storage behind `turnpike_consumer_requests_total`. */
@@ -171,6 +178,18 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
     labelNames: ['upstream', 'kind'] as const,
     registers: [registry],
   });
+  const upstreamRetries = new Counter({
+    name: 'turnpike_upstream_retries_total',
+    help: 'Retries sent to an upstream, by upstream and reason (connect-failure, reset, timeout, or the retried status such as 503).',
+    labelNames: ['upstream', 'reason'] as const,
+    registers: [registry],
+  });
+  const retryBudgetExhausted = new Counter({
+    name: 'turnpike_upstream_retry_budget_exhausted_total',
+    help: 'Retries the upstream\'s retry budget refused (the client got the failed try\'s answer).',
+    labelNames: ['upstream'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'turnpike_inflight_requests',
     help: 'Requests currently in flight.',
@@ -187,15 +206,24 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
     aggregator: 'min',
     registers: [registry],
   });
+  let upstreamSource: () => Iterable<ResilienceSource> = function none() {
+    return [];
+  };
+  registerResilienceMetrics(registry, () => upstreamSource());
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   return {
     registry,
     upstreamErrors,
+    upstreamRetries,
+    retryBudgetExhausted,
     targetAvailable,
     requests,
     consumers,
     setInflightSource(source: () => number) {
       inflightSource = source;
+    },
+    setUpstreamSource(source: () => Iterable<ResilienceSource>) {
+      upstreamSource = source;
     },
   };
 }

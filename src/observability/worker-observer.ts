@@ -3,13 +3,15 @@ import type { RequestObserver } from '../ingress/request-handler.js';
 import type { Logger } from './logger.js';
 import type { ConsumerRecorder } from './consumer-metrics.js';
 import { createConsumerMetrics, createRequestMetrics, workerMetrics, type RequestMetrics, type WorkerMetrics } from './metrics.js';
+import type { ResilienceListener } from '../upstream/resilience/resilience-listener.js';
+import type { CircuitStateName } from '../upstream/resilience/circuit-breaker.js';
 
 /**
  * The worker's observability hooks: request metrics (by route, method,
  * status, latency), upstream error counts, and target health as metrics and
  * log lines. Policies and the request path call these; nothing else logs.
  */
-export class WorkerObserver implements RequestObserver {
+export class WorkerObserver implements RequestObserver, ResilienceListener {
   private readonly requests: RequestMetrics;
   private readonly consumers: ConsumerRecorder;
   private readonly metrics: WorkerMetrics;
@@ -37,6 +39,32 @@ export class WorkerObserver implements RequestObserver {
 
   upstreamError(upstream: string, kind: string): void {
     this.metrics.upstreamErrors.inc({ upstream, kind });
+  }
+
+  upstreamRetry(upstream: string, reason: string): void {
+    this.metrics.upstreamRetries.inc({ upstream, reason });
+  }
+
+  retryBudgetExhausted(upstream: string): void {
+    this.metrics.retryBudgetExhausted.inc({ upstream });
+  }
+
+  /** A circuit breaker changed state: warn when it opens, info otherwise. */
+  circuitTransition(upstream: string, from: CircuitStateName, to: CircuitStateName, reason: string): void {
+    if (this.logger !== null) this.logger[to === 'open' ? 'warn' : 'info']({ upstream, from, to, reason }, 'circuit ' + to);
+  }
+
+  /** An upstream entered (warn) or left (info) panic mode. */
+  panic(upstream: string, panic: boolean, available: number, total: number): void {
+    if (this.logger === null) return;
+    if (panic) this.logger.warn({ upstream, available, total }, 'panic mode: too few healthy targets, sending to all of them');
+    else this.logger.info({ upstream, available, total }, 'panic mode over');
+  }
+
+  /** Service discovery added or removed targets: their availability series appear (1) or go. */
+  targetsChanged(upstream: string, added: readonly string[], removed: readonly string[]): void {
+    for (const target of added) this.metrics.targetAvailable.set({ upstream, target }, 1);
+    for (const target of removed) this.metrics.targetAvailable.remove({ upstream, target });
   }
 
   /** A target became available or unavailable (active check or passive ejection). */

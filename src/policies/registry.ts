@@ -1,5 +1,6 @@
 /** Every policy kind: one line each (instances run in the order a route lists them, see chain.ts). */
 import { aclFactory } from './acl/index.js';
+import { cacheFactory } from './cache/index.js';
 import { clientCertFactory } from './client-cert/index.js';
 import { corsFactory } from './cors/index.js';
 import { headersFactory } from './headers/index.js';
@@ -8,7 +9,9 @@ import { jwtFactory } from './jwt/index.js';
 import { keyAuthFactory } from './key-auth/index.js';
 import { introspectionFactory } from './oauth2-introspection/index.js';
 import { rateLimitFactory } from './rate-limit/index.js';
+import { transformFactory } from './transform/index.js';
 import type { PolicyFactory } from './types.js';
+import { validateFactory } from './validate/index.js';
 
 /** The registered policy kinds. */
 export const POLICY_FACTORIES: readonly PolicyFactory[] = [
@@ -21,4 +24,7 @@ export const POLICY_FACTORIES: readonly PolicyFactory[] = [
   headersFactory,
   keyAuthFactory,
   aclFactory,
+  cacheFactory,
+  transformFactory,
+  validateFactory,
 ];

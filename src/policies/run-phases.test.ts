@@ -5,7 +5,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { RequestContext } from '../ingress/request-context.js';
 import { compileChain } from './chain.js';
 import { LocalResponse } from './local-response.js';
-import { runAccess, runLog, runRequestBody, runResponseBody, runResponseHead } from './run-phases.js';
+import { runAccess, runLog, runProblemHead, runRequestBody, runResponseBody, runResponseHead } from './run-phases.js';
 import type { BufferedResponse, PolicyInstance, ResponseHead } from './types.js';
 
 const DENY = new GatewayError(ErrorCodes.RATE_LIMITED);
@@ -118,4 +118,24 @@ test('onLog: a throwing policy does not stop the others', () => {
   ], ctx(), (n) => errors.push(n));
   assert.deepEqual(seen, ['a', 'c']);
   assert.deepEqual(errors, ['b']);
+});
+
+test('problem heads: every policy sees the terminal\'s problem; throws are reported and skipped; the first local response replaces it', () => {
+  const problem = new GatewayError(ErrorCodes.UPSTREAM_CONNECT_FAILED);
+  const head: ResponseHead = { status: 502, headers: [], problem };
+  const seen: string[] = [];
+  const errors: string[] = [];
+  const stale = new LocalResponse(200, ['x-cache', 'STALE'], 'old');
+  const chain: PolicyInstance[] = [
+    { name: 'edit', responseHead: (_c, h) => { seen.push('edit:' + h.problem!.code); h.headers.push('x-a', '1'); return undefined; } },
+    { name: 'boom', responseHead: () => { throw new Error('bad'); } },
+    { name: 'refuse', responseHead: () => DENY },
+    { name: 'cache', responseHead: () => stale },
+    { name: 'after', responseHead: () => { seen.push('after'); return undefined; } },
+  ];
+  assert.equal(runProblemHead(chain, ctx(), head, (name) => errors.push(name)), stale);
+  assert.deepEqual(seen, ['edit:upstream_connect_failed']);
+  assert.deepEqual(errors, ['boom']);
+  assert.deepEqual(head.headers, ['x-a', '1']);
+  assert.equal(runProblemHead(chain.slice(0, 3), ctx(), head, () => undefined), undefined, 'a GatewayError does not replace a problem');
 });

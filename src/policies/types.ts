@@ -20,9 +20,17 @@
  * - `responseHead(ctx, head)`: status and headers before they go to the
  *   client (upstream, terminal, local and problem responses alike); mutate
  *   `head`, or return a GatewayError / LocalResponse to replace an upstream
- *   or terminal response (ignored on local and problem responses).
+ *   or terminal response (ignored on local and problem responses, with one
+ *   exception: a problem the terminal produced — an upstream failure such
+ *   as a refused connection, a timeout, no healthy target or an open
+ *   breaker — comes with `head.problem` set, and a LocalResponse returned
+ *   for it replaces it; the response cache serves a stale entry that way).
+ *   The policy may also attach a streaming tap on the upstream body
+ *   (`ctx.bodyTap`, see upstream/body-tap.ts).
  * - `responseBody(ctx, res)`: opt-in whole response body (upstream responses
  *   are then buffered instead of streamed); mutate `res`, or replace it.
+ *   With `responseBodyLimit` a policy may decline one response's body phase
+ *   from its head, or take bodies up to a limit only (see body-gate.ts).
  * - `onLog(ctx)`: after the response is complete (or the client went away).
  */
 import type { Registry } from 'prom-client';
@@ -32,6 +40,8 @@ import type { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { Logger } from '../observability/logger.js';
 import type { LocalResponse } from './local-response.js';
+import type { CommandRegistry } from '../process/worker-commands.js';
+import type { UpstreamClient } from '../upstream/upstream-client.js';
 
 export { LocalResponse } from './local-response.js';
 
@@ -49,6 +59,14 @@ export type PhaseResult = Verdict | Promise<Verdict>;
 export interface ResponseHead {
   status: number;
   readonly headers: string[];
+  /**
+   * Set only on the head of a problem the terminal produced (an upstream
+   * failure: 502 connect/TLS/bad response, 503 no target or open breaker,
+   * 504 timeout): the error. A policy may return a LocalResponse to answer
+   * instead (any other verdict is ignored); the replacement then goes
+   * through the responseHead phase as a local response.
+   */
+  readonly problem?: GatewayError;
 }
 
 /** A whole buffered response (the responseBody phase). */
@@ -64,6 +82,19 @@ export interface PolicyInstance {
   requestBody?(ctx: RequestContext, body: Buffer): PhaseResult;
   responseHead?(ctx: RequestContext, head: ResponseHead): Verdict;
   responseBody?(ctx: RequestContext, res: BufferedResponse): PhaseResult;
+  /**
+   * Optional companion of responseBody, asked once per response with its head
+   * (after the responseHead phase) before the body is buffered: the most body
+   * bytes this policy takes. `0` declines (its responseBody does not run for
+   * this response); `n > 0` takes bodies up to n bytes and leaves larger ones
+   * alone (a streamed body growing past n is streamed on untransformed when
+   * no other policy still takes it); `-n` takes bodies up to n bytes and
+   * fails larger ones (502 `upstream_response_too_large`). The route's
+   * `maxBodySize` bounds every limit. Without the method: `-maxBodySize`.
+   */
+  responseBodyLimit?(ctx: RequestContext, head: ResponseHead): number;
+  /** The response's body is larger than the positive limit responseBodyLimit gave: this policy was left out of its body phase. */
+  responseBodyPassed?(ctx: RequestContext, bytes: number): void;
   onLog?(ctx: RequestContext): void;
 }
 
@@ -76,6 +107,18 @@ export interface PolicyEnv {
   readonly registry: Registry;
   /** Epoch ms; injectable for tests. */
   readonly now: () => number;
+  /**
+   * The worker's admin command table: a kind registers what the admin API
+   * may ask of it (e.g. `cache-purge`); see src/process/worker-commands.ts.
+   */
+  readonly commands: CommandRegistry;
+  /**
+   * Requests of the policy's own to the worker's upstreams (through their
+   * balancers, pools and passive health), e.g. a cache's background
+   * revalidation or a response aggregation; see upstream/upstream-client.ts.
+   * Always set in a gateway worker; absent in unit tests that build an env by hand.
+   */
+  readonly upstream?: UpstreamClient;
 }
 
 /**
@@ -117,8 +160,12 @@ export interface PolicyFactory {
    * config/schema-check.ts).
    */
   readonly schema: Readonly<Record<string, unknown>>;
-  /** Checks the schema cannot express (CIDRs parse, values consistent); `at` is the path of the kind's config. */
-  check?(config: unknown, at: ConfigPath, issue: IssueSink, gateway: Readonly<Record<string, unknown>>): void;
+  /**
+   * Checks the schema cannot express (CIDRs parse, values consistent); `at` is
+   * the path of the kind's config; `file` is the config file as given to the
+   * loader (files a policy reads resolve against its directory).
+   */
+  check?(config: unknown, at: ConfigPath, issue: IssueSink, gateway: Readonly<Record<string, unknown>>, file: string): void;
   /**
    * Builds the provider for the specs of this kind (never called with none).
    * Work once here: validate, precompute, connect.

@@ -9,7 +9,9 @@ export type PrimaryToWorker =
   | { type: 'turnpike:config'; generation: number; config: GatewayConfig }
   | { type: 'turnpike:drain'; graceMs: number }
   /** Asks a worker for its metrics registry as JSON (answered by `metrics-response`). */
-  | { type: 'turnpike:metrics-request'; requestId: number };
+  | { type: 'turnpike:metrics-request'; requestId: number }
+  /** An admin command for the worker's command table (answered by `command-result`; see worker-commands.ts). */
+  | { type: 'turnpike:command'; requestId: number; name: string; args: Record<string, string> };
 
 /** Worker → primary. */
 export type WorkerToPrimary =
@@ -26,7 +28,9 @@ export type WorkerToPrimary =
    * also sends one unsolicited (requestId -1) after draining, so the primary
    * can keep its final counts.
    */
-  | { type: 'turnpike:metrics-response'; requestId: number; metrics: unknown[] };
+  | { type: 'turnpike:metrics-response'; requestId: number; metrics: unknown[] }
+  /** The answer to a `turnpike:command`: its result (JSON-serialisable), or why it failed. */
+  | { type: 'turnpike:command-result'; requestId: number; result?: unknown; error?: string };
 
 /** Narrowing guard for messages the primary receives. */
 export function isWorkerMessage(m: unknown): m is WorkerToPrimary {

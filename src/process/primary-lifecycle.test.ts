@@ -37,7 +37,13 @@ test('readyz turns 200 only once every worker of the generation listens', async 
   assert.equal(r.body.ready, true);
   assert.equal(r.body.generation, 1);
   assert.equal(r.body.workers.length, 2);
-  assert.deepEqual(r.body.details, {});
+  // The file source names itself; it has no revisions.
+  const details = r.body.details as { config: Record<string, unknown> };
+  assert.deepEqual(Object.keys(details), ['config']);
+  assert.equal(details.config.source, 'file');
+  assert.match(String(details.config.path), /config\.json$/);
+  assert.equal(details.config.revision, null);
+  assert.equal(details.config.rejectedReason, null);
   // server.workerHeap reaches the forked workers as a V8 flag.
   if (existsSync('/proc/self/cmdline')) {
     for (const w of r.body.workers) {

@@ -75,6 +75,7 @@ test('SIGHUP with an invalid config keeps the running generation', async (t) => 
   const r = await readyz(primary);
   assert.equal(r.status, 200);
   assert.equal(r.body.generation, 1);
+  assert.match(String((r.body.details as { config: { rejectedReason: string } }).config.rejectedReason), /invalid config \(test loader\)/);
   const metrics = (await get(primary.adminPort, '/metrics')).body;
   assert.equal(sample(metrics, 'turnpike_config_reloads_total{result="error"}'), 1);
 });

@@ -9,7 +9,14 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { assertCanListen, type ListenError } from './listen-check.js';
 import { watchParent } from './parent-watch.js';
 import { Supervisor } from './supervisor.js';
+import { CommandBroadcaster } from './command-broadcast.js';
+import { workerEndpoints } from '../admin/worker-endpoints.js';
 import { enableTcpMigrateReq } from './tcp-migrate.js';
+import { isLoopbackHost } from '../admin/admin-auth.js';
+import { dashboardEndpoints } from '../admin/dashboard/dashboard-endpoints.js';
+import { configSummary, DashboardSampler } from '../admin/dashboard/dashboard-snapshot.js';
+import type { WorkerUpstreams } from '../admin/dashboard/upstream-view.js';
+import { ConfigRejected, fileConfigSource, type ConfigSource, type SourcedConfig } from '../config-source/config-source.js';
 
 /** Passed to `onReady` (and logged as the "ready" line) once the first generation listens. */
 export interface PrimaryReadyInfo {
@@ -27,6 +34,14 @@ export interface RunPrimaryOptions {
   configPath: string;
   /** Loads and validates the config file; throws (e.g. ConfigError) on invalid input. */
   loadConfig: (path: string) => GatewayConfig;
+  /**
+   * Where the config comes from (default: the file `configPath` read with
+   * `loadConfig`, reloaded on SIGHUP). A watching source (etcd) asks for
+   * reloads itself; every reload takes the same path as SIGHUP.
+   */
+  configSource?: ConfigSource;
+  /** Keep pre-forked idle workers so a reload only waits for them to listen (default false; see WarmSpares). */
+  warmSpares?: boolean;
   /** Environment for log level (`TURNPIKE_LOG_LEVEL`) and extra worker variables (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Worker entry script (default: the compiled `worker-main.js` beside this file). */
@@ -92,10 +107,18 @@ export interface PrimaryHandle {
 export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHandle> {
   const env = options.env ?? process.env;
   const exit = options.exit ?? ((code: number) => process.exit(code));
-  let config = options.loadConfig(options.configPath);
+  const source = options.configSource ?? fileConfigSource(options.configPath, options.loadConfig);
+  const first = await source.initial();
+  let config = first.config;
   const logger = createLogger(config.server.logLevel, { role: 'primary' }, env);
-  await assertCanListen(config.server.host, config.server.port, 'gateway');
-  if (config.server.redirectHttp !== null) await assertCanListen(config.server.host, config.server.redirectHttp, 'redirectHttp');
+  if (first.revision !== null) logger.info({ config: first.name, revision: first.revision }, 'config loaded');
+  try {
+    await assertCanListen(config.server.host, config.server.port, 'gateway');
+    if (config.server.redirectHttp !== null) await assertCanListen(config.server.host, config.server.redirectHttp, 'redirectHttp');
+  } catch (err) {
+    await source.close();
+    throw err;
+  }
 
   if (options.tcpMigrateReq !== false) {
     const status = enableTcpMigrateReq();
@@ -104,8 +127,11 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
   }
 
   const metrics = createPrimaryMetrics();
+  metrics.setConfigRevisions(() => source.details());
   const collector = new ClusterMetricsCollector(metrics.registry);
+  const commands = new CommandBroadcaster();
   const readinessDetails = new Map<string, () => unknown>();
+  readinessDetails.set('config', () => source.details());
   let stopping = false;
   let fatal = false;
 
@@ -113,11 +139,13 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
     logger,
     metrics,
     collector,
+    commands,
     workerExec: options.workerExec ?? fileURLToPath(new URL('./worker-main.js', import.meta.url)),
     workerArgs: options.workerArgs,
     env: options.env,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     listenTimeoutMs: options.listenTimeoutMs,
+    warmSpares: options.warmSpares,
     onGenerationReady(generation, port, workers, initial) {
       if (!initial) {
         logger.info({ generation, port, workers }, 'reloaded');
@@ -135,6 +163,15 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
     },
   });
   metrics.setWorkerCounts(() => supervisor.counts());
+  const dashboard = new DashboardSampler({
+    collect: () => collector.collectJson(supervisor.metricsPeers()),
+    workers: () => supervisor.snapshot().workers,
+    async upstreams() {
+      const answers = await commands.broadcast(supervisor.commandPeers(), 'upstreams', {});
+      return answers.map((a): WorkerUpstreams => ({ worker: a.worker, pid: a.pid, upstreams: a.result as WorkerUpstreams['upstreams'], error: a.error }));
+    },
+    config: () => configSummary(supervisor.snapshot().generation, readinessDetails.get('config')),
+  });
 
   const admin = await startAdminServer({
     host: config.admin.host,
@@ -146,13 +183,20 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
     routes: () => redactSecrets(options.routesJson ? options.routesJson(config) : config.routes),
     consumers: () => consumersListing(config),
     details: readinessDetails,
+    endpoints: [...workerEndpoints(commands, () => supervisor.commandPeers()), ...dashboardEndpoints(dashboard, () => config.admin.tokenSha256 !== null)],
+    // Read per request: a reload may set, change or remove the token.
+    tokenSha256: () => config.admin.tokenSha256,
   });
-  logger.info({ host: admin.host, port: admin.port }, 'admin listening');
+  logger.info({ host: admin.host, port: admin.port, token: config.admin.tokenSha256 !== null }, 'admin listening');
+  if (!isLoopbackHost(admin.host) && config.admin.tokenSha256 === null) {
+    logger.warn({ host: admin.host }, 'the admin listener is reachable from other hosts and has no token: set admin.token or TURNPIKE_ADMIN_TOKEN');
+  }
   if (options.beforeWorkers !== undefined) {
     try {
       await options.beforeWorkers(config);
     } catch (err) {
       await admin.close();
+      await source.close();
       throw err;
     }
   }
@@ -160,6 +204,7 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
   async function stop(reason: string, code = 0): Promise<void> {
     if (stopping) return;
     stopping = true;
+    await source.close();
     logger.info({ reason, graceMs: config.server.gracePeriodMs }, 'shutting down: draining workers');
     await supervisor.shutdown();
     await admin.close();
@@ -181,16 +226,20 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
 
   let reloading: Promise<boolean> | null = null;
   let reloadQueued = false;
+  let forceQueued = false;
 
-  async function reloadOnce(): Promise<boolean> {
-    let next: GatewayConfig;
+  async function reloadOnce(force: boolean): Promise<boolean> {
+    let candidate: SourcedConfig | null;
     try {
-      next = options.loadConfig(options.configPath);
+      candidate = await source.next(force);
     } catch (err) {
       metrics.configReloads.inc({ result: 'error' });
-      logger.error({ reason: err instanceof Error ? err.message : String(err) }, 'config reload failed; keeping the running configuration');
+      const at = err instanceof ConfigRejected ? { revision: err.revision, config: err.configName } : {};
+      logger.error({ ...at, reason: err instanceof Error ? err.message : String(err) }, 'config reload failed; keeping the running configuration');
       return false;
     }
+    if (candidate === null) return false;
+    const next = candidate.config;
     const newRedirect = next.server.redirectHttp !== null && next.server.redirectHttp !== config.server.redirectHttp;
     if (next.server.port !== config.server.port || newRedirect) {
       // A new port is not ours yet: refuse one another process listens on.
@@ -199,15 +248,17 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
         if (newRedirect) await assertCanListen(next.server.host, next.server.redirectHttp!, 'redirectHttp');
       } catch (err) {
         metrics.configReloads.inc({ result: 'error' });
-        logger.error({ reason: (err as ListenError).message }, 'config reload failed; keeping the running configuration');
+        source.settled(candidate, false, (err as ListenError).message);
+        logger.error({ revision: candidate.revision ?? undefined, reason: (err as ListenError).message }, 'config reload failed; keeping the running configuration');
         return false;
       }
     }
     if (next.admin.host !== config.admin.host || next.admin.port !== config.admin.port) {
       logger.warn('the admin listener address changed; it takes effect on restart');
     }
-    logger.info({ source: next.source }, 'reloading: starting a new generation');
+    logger.info({ source: candidate.name, revision: candidate.revision ?? undefined }, 'reloading: starting a new generation');
     const ok = await supervisor.reload(next);
+    source.settled(candidate, ok);
     metrics.configReloads.inc({ result: ok ? 'ok' : 'error' });
     if (ok) {
       config = next;
@@ -216,8 +267,10 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
     return ok;
   }
 
-  function reload(): Promise<boolean> {
+  /** `force`: reload even if the source has nothing new (SIGHUP); false for a change the source signalled. */
+  function reload(force = true): Promise<boolean> {
     if (stopping) return Promise.resolve(false);
+    if (force) forceQueued = true;
     if (reloading !== null) {
       // why: SIGHUPs arriving mid-reload coalesce into one more reload of the latest file.
       reloadQueued = true;
@@ -227,7 +280,9 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
       let ok = false;
       do {
         reloadQueued = false;
-        ok = await reloadOnce();
+        const f = forceQueued;
+        forceQueued = false;
+        ok = await reloadOnce(f);
       } while (reloadQueued && !stopping);
       return ok;
     };
@@ -253,12 +308,15 @@ export async function runPrimary(options: RunPrimaryOptions): Promise<PrimaryHan
   }
 
   supervisor.start(config);
+  source.watch(function onSourceChange() {
+    void reload(false);
+  }, logger);
   return {
     logger,
     admin,
     readinessDetails,
     currentConfig: () => config,
-    reload,
+    reload: () => reload(true),
     shutdown: (signal = 'shutdown') => stop(signal),
   };
 }

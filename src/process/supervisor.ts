@@ -1,11 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { GatewayConfig } from '../config/types.js';
+import type { CommandBroadcaster, CommandPeer } from './command-broadcast.js';
 import type { ClusterMetricsCollector, MetricsPeer, PrimaryMetrics } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { allListening, cancelRestarts, killWorker, newGeneration, type Generation, type WorkerRecord, type WorkerState } from './generation.js';
 import { isWorkerMessage, type PrimaryToWorker, type WorkerToPrimary } from './ipc.js';
-import { workerExecArgv } from './worker-exec-argv.js';
+import { forkWorker, WarmSpares } from './warm-spares.js';
 
 /** Readiness as served by `GET /readyz`. */
 export interface SupervisorSnapshot {
@@ -21,6 +22,8 @@ export interface SupervisorOptions {
   logger: Logger;
   metrics: PrimaryMetrics;
   collector: ClusterMetricsCollector;
+  /** Collects workers' answers to admin commands (optional: tests without an admin API leave it out). */
+  commands?: CommandBroadcaster;
   /** Worker entry script (cluster `exec`). */
   workerExec: string;
   workerArgs?: string[];
@@ -31,6 +34,8 @@ export interface SupervisorOptions {
   listenTimeoutMs?: number;
   /** Extra time after the grace period before a draining worker is SIGKILLed (default 5 s). */
   killAfterGraceMs?: number;
+  /** Keep a generation's worth of pre-forked idle workers for the next reload (see WarmSpares; default false). */
+  warmSpares?: boolean;
   /** A generation is fully listening; `initial` is true for the very first one. */
   onGenerationReady(generation: number, port: number, workers: number, initial: boolean): void;
   /** The first generation cannot listen at all (e.g. port in use): the primary should give up. */
@@ -53,10 +58,19 @@ export class Supervisor {
   private emptyWaiters: Array<() => void> = [];
   /** Workers SIGKILLed during shutdown after missing their drain deadline. */
   killedStragglers = 0;
+  private readonly spares: WarmSpares | null;
 
   constructor(private readonly opts: SupervisorOptions) {
     cluster.setupPrimary({ exec: opts.workerExec, args: opts.workerArgs ?? [], silent: false });
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
+    this.spares = opts.warmSpares === true ? new WarmSpares(opts.logger, opts.env) : null;
+  }
+
+  /** Tops the spares up for the serving generation's size and heap (after it is ready). */
+  private refillSpares(): void {
+    if (this.spares === null || this.stopping || this.current === null) return;
+    const c = this.current.config.server;
+    this.spares.fill(c.workers, c.workerHeapBytes);
   }
 
   /** Forks the first generation. */
@@ -85,6 +99,7 @@ export class Supervisor {
   /** Drains every worker; resolves once all have exited (stragglers are SIGKILLed). */
   shutdown(): Promise<void> {
     this.stopping = true;
+    this.spares?.close();
     if (this.pending !== null) this.abortReload('shutting down', true);
     if (this.current !== null) cancelRestarts(this.current);
     for (const rec of this.records.values()) if (rec.state !== 'draining') this.drainWorker(rec);
@@ -94,6 +109,7 @@ export class Supervisor {
   /** SIGKILLs every worker at once (second signal); returns how many there were. */
   killAll(): number {
     this.stopping = true;
+    this.spares?.close();
     for (const gen of [this.current, this.pending]) if (gen !== null) cancelRestarts(gen);
     let n = 0;
     for (const rec of this.records.values()) {
@@ -137,10 +153,19 @@ export class Supervisor {
     return peers;
   }
 
+  /** Workers able to answer an admin command (listening or draining), for {@link CommandBroadcaster}. */
+  commandPeers(): CommandPeer[] {
+    const peers: CommandPeer[] = [];
+    for (const r of this.records.values()) {
+      if (r.state === 'starting') continue;
+      peers.push({ id: r.id, pid: r.pid, send: (m) => this.send(r, m) });
+    }
+    return peers;
+  }
+
   private fork(gen: Generation, slot: number): void {
-    // Per fork: a reload may change server.workerHeap.
-    cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, gen.config.server.workerHeapBytes, process.env.NODE_OPTIONS) });
-    const worker = cluster.fork({ ...this.opts.env, TURNPIKE_GENERATION: String(gen.number) });
+    const spare = this.spares?.take(gen.config.server.workerHeapBytes) ?? null;
+    const worker = spare?.worker ?? forkWorker(gen.config.server.workerHeapBytes, { ...this.opts.env, TURNPIKE_GENERATION: String(gen.number) });
     const rec: WorkerRecord = {
       id: worker.id, pid: worker.process.pid ?? 0, generation: gen.number, slot, config: gen.config, worker,
       startedAt: Date.now(), state: 'starting', port: null, killTimer: null, killed: false,
@@ -149,7 +174,9 @@ export class Supervisor {
     gen.members[slot] = rec;
     worker.on('message', (m: unknown) => this.onMessage(rec, m));
     worker.on('error', (err: Error) => this.opts.logger.debug({ worker: rec.id, err: err.message }, 'worker channel error'));
-    this.opts.logger.debug({ worker: rec.id, workerPid: rec.pid, generation: gen.number, slot }, 'worker forked');
+    this.opts.logger.debug({ worker: rec.id, workerPid: rec.pid, generation: gen.number, slot, spare: spare !== null }, 'worker forked');
+    // A spare already said hello: answer it now as the hello handler would.
+    if (spare?.helloed === true) this.trySend(rec, { type: 'turnpike:config', generation: rec.generation, config: rec.config });
   }
 
   private send(rec: WorkerRecord, message: PrimaryToWorker): void {
@@ -185,6 +212,9 @@ export class Supervisor {
       case 'turnpike:metrics-response':
         this.opts.collector.onResponse(rec.id, m.requestId, m.metrics);
         return;
+      case 'turnpike:command-result':
+        this.opts.commands?.onResult(rec.id, m.requestId, m.result, m.error);
+        return;
       case 'turnpike:listening':
         if (rec.state !== 'starting') return;
         rec.state = 'listening';
@@ -208,9 +238,11 @@ export class Supervisor {
     if (gen === this.pending) {
       this.commitReload(gen);
       this.opts.onGenerationReady(gen.number, port, gen.members.length, false);
+      this.refillSpares();
     } else if (!gen.everReady) {
       gen.everReady = true;
       this.opts.onGenerationReady(gen.number, port, gen.members.length, true);
+      this.refillSpares();
     } else {
       this.opts.logger.info({ generation: gen.number, workers: gen.members.length }, 'all workers listening again');
     }
@@ -255,6 +287,7 @@ export class Supervisor {
     const done = this.pendingDone;
     this.pendingDone = null;
     done?.(false);
+    this.refillSpares();
   }
 
   private clearPendingTimer(): void {
@@ -276,10 +309,14 @@ export class Supervisor {
 
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
     const rec = this.records.get(worker.id);
-    if (rec === undefined) return;
+    if (rec === undefined) {
+      this.spares?.onExit(worker);
+      return;
+    }
     this.records.delete(worker.id);
     if (rec.killTimer !== null) clearTimeout(rec.killTimer);
     this.opts.collector.onWorkerExit(rec.id);
+    this.opts.commands?.onWorkerExit(rec.id);
     const gen = this.generationOf(rec);
     if (gen !== null && gen.members[rec.slot] === rec) gen.members[rec.slot] = null;
     const expected = rec.state === 'draining' || rec.killed || this.stopping;

@@ -16,6 +16,7 @@ const ORPHAN_GRACE_MS = 30_000;
  * 3. On `turnpike:drain`, drains the gateway, sends its final metrics and
  *    `turnpike:drained`, and exits 0.
  * 4. Answers `turnpike:metrics-request` from the process-wide registry.
+ * 5. Answers `turnpike:command` from the gateway's command table (admin API).
  *
  * SIGINT/SIGTERM are ignored (a terminal's Ctrl-C reaches the whole process
  * group; the primary coordinates the drain). If the primary disappears, the
@@ -81,6 +82,19 @@ export function runWorker(start: StartGatewayWorker, exit: (code: number) => nev
     send({ type: 'turnpike:drained', generation, abandoned }, () => exit(0));
   }
 
+  async function runCommand(requestId: number, name: string, args: Record<string, string>): Promise<void> {
+    const gateway = starting === null ? null : await starting;
+    if (gateway === null) {
+      send({ type: 'turnpike:command-result', requestId, error: 'worker not started' });
+      return;
+    }
+    try {
+      send({ type: 'turnpike:command-result', requestId, result: await gateway.command(name, args) });
+    } catch (err) {
+      send({ type: 'turnpike:command-result', requestId, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
   function onMessage(raw: unknown): void {
     const m = raw as PrimaryToWorker;
     if (typeof m !== 'object' || m === null) return;
@@ -90,6 +104,9 @@ export function runWorker(start: StartGatewayWorker, exit: (code: number) => nev
         return;
       case 'turnpike:drain':
         void drain(m.graceMs);
+        return;
+      case 'turnpike:command':
+        void runCommand(m.requestId, m.name, m.args);
         return;
       case 'turnpike:metrics-request':
         void workerMetrics().registry.getMetricsAsJSON().then((metrics) => {

@@ -11,14 +11,17 @@ export const PROBLEM_TYPE_PREFIX = 'urn:turnpike:problem:';
 /**
  * Serialises a problem document (RFC 9457) with the stable `code` extension
  * member. Only `detail` and `instance` vary per occurrence, so the rest is
- * plain concatenation of known-safe strings.
+ * plain concatenation of known-safe strings. `traceId` (the request's trace,
+ * when tracing is on) adds a `traceId` member.
  */
-export function problemBody(err: GatewayError, instance: string, requestId: string): string {
+export function problemBody(err: GatewayError, instance: string, requestId: string, traceId = ''): string {
   return '{"type":"' + PROBLEM_TYPE_PREFIX + err.code + '","title":' + JSON.stringify(err.title)
     + ',"status":' + err.status
     + (err.detail !== undefined ? ',"detail":' + JSON.stringify(err.detail) : '')
     + ',"instance":' + JSON.stringify(instance)
-    + ',"code":"' + err.code + '","requestId":' + JSON.stringify(requestId) + err.extraMembers + '}';
+    + ',"code":"' + err.code + '","requestId":' + JSON.stringify(requestId)
+    // a trace id is 32 hex characters (RequestTracer): no escaping needed
+    + (traceId !== '' ? ',"traceId":"' + traceId + '"' : '') + err.extraMembers + '}';
 }
 
 /**
@@ -27,15 +30,18 @@ export function problemBody(err: GatewayError, instance: string, requestId: stri
  * `close` closes the connection after the response (used when the request
  * body was not read, so the connection cannot be reused safely). `extra`
  * holds name/value pairs policies added (e.g. Retry-After, RateLimit).
+ * Returns the body bytes written (0 for HEAD).
  */
 export function writeProblem(
   res: HttpResponse, err: GatewayError, instance: string, requestId: string,
-  allow: string | null, close: boolean, head: boolean, extra: readonly string[] | null = null,
-): void {
-  const body = problemBody(err, instance, requestId);
+  allow: string | null, close: boolean, head: boolean, extra: readonly string[] | null = null, traceId = '',
+): number {
+  const body = problemBody(err, instance, requestId, traceId);
   writeProblemHead(res, err, requestId, allow, extra);
-  if (head) res.endWithoutBody(Buffer.byteLength(body), close);
-  else res.end(body, close);
+  const n = Buffer.byteLength(body);
+  if (head) { res.endWithoutBody(n, close); return 0; }
+  res.end(body, close);
+  return n;
 }
 
 /**

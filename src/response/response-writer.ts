@@ -8,11 +8,12 @@
  * part of the uWS handler).
  */
 import type { HttpResponse } from 'uWebSockets.js';
-import type { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import { LocalResponse } from '../policies/local-response.js';
-import { runResponseHead } from '../policies/run-phases.js';
-import type { ResponseHead, Verdict } from '../policies/types.js';
+import { policyFailure, runProblemHead, runResponseHead } from '../policies/run-phases.js';
+import { runWholeBody } from '../policies/body-gate.js';
+import type { BufferedResponse, PolicyInstance, ResponseHead, Verdict } from '../policies/types.js';
 import { isDroppedResponseHeader } from '../upstream/forward-headers.js';
 import { PROBLEM_CONTENT_TYPE, problemBody, writeProblem } from './problem.js';
 import { statusLine } from './status-lines.js';
@@ -158,6 +159,17 @@ export class ResponseWriter {
     if (ctx.finished || ctx.aborted) return;
     ctx.status = err.status;
     if (close || this.bodyUnread(ctx)) return closeWithProblem(this.complete, ctx, err, allow);
+    const chain = ctx.chain;
+    args.head = null;
+    if (ctx.terminalStarted && chain !== null && chain.responseHead !== null && chain.responseBody !== null) {
+      // why here, outside the cork: a policy's replacement of a terminal's
+      // problem (a stale cached answer) goes through the body phase, which may
+      // be asynchronous.
+      const head = terminalProblemHead(ctx, err, allow);
+      const local = runProblemHead(chain.responseHead, ctx, head, this.onPolicyError);
+      if (local !== undefined) return this.local(ctx, local, false);
+      args.head = head;
+    }
     args.w = this; args.ctx = ctx; args.err = err; args.allow = allow;
     args.close = this.draining();
     ctx.res.cork(problemCorked);
@@ -168,10 +180,43 @@ export class ResponseWriter {
   /** Answers with a policy's local response. */
   local(ctx: RequestContext, r: LocalResponse, close: boolean): void {
     if (ctx.finished || ctx.aborted) return;
+    const chain = ctx.chain;
+    // why HEAD too: the body is at hand, so the length a HEAD announces is the transformed GET's.
+    if (r.bodyPhase && chain !== null && chain.responseBody !== null && r.status >= 200 && r.status !== 204 && r.status !== 304) {
+      return this.localThroughBody(ctx, r, chain.responseBody, close);
+    }
     ctx.status = r.status;
     args.w = this; args.ctx = ctx; args.local = r;
     args.close = close || this.closeAfter(ctx);
     ctx.res.cork(localCorked);
+    markFinished(ctx);
+    this.complete(ctx);
+  }
+
+  /**
+   * A local answer that stands for an upstream response (a cache hit): the
+   * responseHead phase, then the body phase (body-gate.ts), then the write.
+   */
+  private localThroughBody(ctx: RequestContext, r: LocalResponse, chain: readonly PolicyInstance[], close: boolean): void {
+    const head = ownHead(ctx, r.status, r.headers.slice());
+    this.headPhase(ctx, head);
+    const res: BufferedResponse = { status: head.status, headers: head.headers, body: typeof r.body === 'string' ? Buffer.from(r.body) : r.body };
+    const v = runWholeBody(chain, ctx, res, ctx.route === null ? 0 : ctx.route.maxBodyBytes ?? 0);
+    if (v instanceof Promise) {
+      v.then((x) => this.localBodyDone(ctx, x, res, close), (err: unknown) => this.localBodyDone(ctx, policyFailure('responseBody', err), res, close));
+    } else this.localBodyDone(ctx, v, res, close);
+  }
+
+  private localBodyDone(ctx: RequestContext, v: Verdict, res: BufferedResponse, close: boolean): void {
+    if (ctx.finished || ctx.aborted) return;
+    if (v !== undefined) {
+      if (v instanceof GatewayError && v.status === 500 && v.cause !== undefined) this.onPolicyError(v.detail ?? 'responseBody', v.cause);
+      return this.answer(ctx, v instanceof LocalResponse ? new LocalResponse(v.status, v.headers, v.body) : v, close);
+    }
+    ctx.status = res.status;
+    args.w = this; args.ctx = ctx; args.res = res;
+    args.close = close || this.closeAfter(ctx);
+    ctx.res.cork(bodyCorked);
     markFinished(ctx);
     this.complete(ctx);
   }
@@ -190,17 +235,26 @@ export class ResponseWriter {
   }
 
   /** Inside cork: a problem document (the fast writer unless the route has responseHead policies). */
-  writeProblemNow(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean): void {
+  writeProblemNow(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean, seen: ResponseHead | null = null): void {
+    // The head policies already saw (problem() ran the phase before the cork).
+    if (seen !== null) { this.endWith(ctx, seen, problemBody(err, ctx.path, ctx.requestId, ctx.traceId), close); return; }
     const chain = ctx.chain;
     if (chain === null || chain.responseHead === null) {
-      writeProblem(ctx.res, err, ctx.path, ctx.requestId, allow, close, ctx.method === 'HEAD', ctx.responseHeaders);
+      ctx.bytesOut += writeProblem(ctx.res, err, ctx.path, ctx.requestId, allow, close, ctx.method === 'HEAD', ctx.responseHeaders, ctx.traceId);
       return;
     }
-    const own = ['content-type', PROBLEM_CONTENT_TYPE, 'cache-control', 'no-store'];
-    if (allow !== null) own.push('allow', allow);
-    const head = ownHead(ctx, err.status, own);
+    if (ctx.terminalStarted) {
+      // The terminal's own failure (an upstream error): a policy may answer
+      // with a local response instead (e.g. a stale cached entry).
+      const head = terminalProblemHead(ctx, err, allow);
+      const local = runProblemHead(chain.responseHead, ctx, head, this.onPolicyError);
+      if (local !== undefined) { this.writeLocalNow(ctx, local, close); return; }
+      this.endWith(ctx, head, problemBody(err, ctx.path, ctx.requestId, ctx.traceId), close);
+      return;
+    }
+    const head = ownHead(ctx, err.status, problemHeaders(allow));
     this.headPhase(ctx, head);
-    this.endWith(ctx, head, problemBody(err, ctx.path, ctx.requestId), close);
+    this.endWith(ctx, head, problemBody(err, ctx.path, ctx.requestId, ctx.traceId), close);
   }
 
   /** Inside cork: a local response, after the responseHead phase. */
@@ -216,7 +270,10 @@ export class ResponseWriter {
     const res = ctx.res;
     if (head.status === 204 || head.status === 304 || head.status < 200) endEmpty(res, close);
     else if (ctx.method === 'HEAD') res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.length, close);
-    else res.end(body, close);
+    else {
+      ctx.bytesOut += typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+      res.end(body, close);
+    }
   }
 }
 
@@ -225,9 +282,25 @@ export class ResponseWriter {
 const args = {
   w: null as unknown as ResponseWriter, ctx: null as unknown as RequestContext,
   err: null as unknown as GatewayError, allow: null as string | null, close: false, local: null as unknown as LocalResponse,
+  head: null as ResponseHead | null, res: null as unknown as BufferedResponse,
 };
 function problemCorked(): void {
-  args.w.writeProblemNow(args.ctx, args.err, args.allow, args.close);
+  args.w.writeProblemNow(args.ctx, args.err, args.allow, args.close, args.head);
+}
+function bodyCorked(): void {
+  args.w.endWith(args.ctx, args.res, args.res.body, args.close);
+}
+
+/** The head of a problem the terminal produced (`problem` set: a policy may replace it). */
+function terminalProblemHead(ctx: RequestContext, err: GatewayError, allow: string | null): ResponseHead {
+  return { status: err.status, headers: ownHead(ctx, err.status, problemHeaders(allow)).headers, problem: err };
+}
+
+/** A problem document's own headers (a fresh list: policies edit it). */
+function problemHeaders(allow: string | null): string[] {
+  const own = ['content-type', PROBLEM_CONTENT_TYPE, 'cache-control', 'no-store'];
+  if (allow !== null) own.push('allow', allow);
+  return own;
 }
 function localCorked(): void {
   args.w.writeLocalNow(args.ctx, args.local, args.close);

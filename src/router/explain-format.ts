@@ -46,6 +46,11 @@ function predicates(r: CompiledRoute): string {
 }
 
 function target(r: CompiledRoute): string {
+  const agg = r.config.aggregate;
+  if (agg !== undefined) {
+    const calls = agg.calls.map((c) => `${c.name}:${c.upstream}${c.optional ? '?' : ''}${c.after.length > 0 ? ` after ${c.after.join('+')}` : ''}`);
+    return `aggregate[${calls.join(', ')}]`;
+  }
   if (r.split !== null) {
     const total = r.split.reduce((s, e) => s + e.weight, 0);
     const sides = r.split.map((e) => `${e.upstream} ${e.weight}/${total}`).join(', ');

@@ -13,28 +13,10 @@ import { buildUpstreamHeaders, listenerScheme } from '../upstream/forward-header
 import type { UpstreamDispatcher } from '../upstream/dispatcher.js';
 import { UpstreamCall } from '../upstream/upstream-call.js';
 import type { UpstreamGroup } from '../upstream/upstream-group.js';
+import { compileRetryPolicy, type RetryPolicy } from '../upstream/retry/retry-policy.js';
+import { RetryState } from '../upstream/retry/retry-state.js';
+import { keySpec, keyValue, type KeySpec } from '../forwarding/key-spec.js';
 import type { Terminal } from './terminal.js';
-
-/** A parsed `ip` / `header:<name>` key spec (sticky splits, hash balancing). */
-interface KeySpec {
-  readonly ip: boolean;
-  /** Lower-case header name ('' for ip). */
-  readonly header: string;
-}
-
-// why: parsed once at construction so a request does no string slicing.
-function keySpec(spec: string | null): KeySpec | null {
-  if (spec === null) return null;
-  return spec === 'ip' ? { ip: true, header: '' } : { ip: false, header: spec.slice('header:'.length) };
-}
-
-/** The request's value for a key spec, undefined when absent. */
-function keyValue(ctx: RequestContext, spec: KeySpec | null): string | undefined {
-  if (spec === null) return undefined;
-  if (spec.ip) return ctx.clientIp;
-  const v = ctx.header(spec.header);
-  return v === '' ? undefined : v;
-}
 
 /** Proxies to the route's upstream (or the split's pick). One per worker, shared by routes. */
 export class ProxyTerminal implements Terminal {
@@ -49,6 +31,8 @@ export class ProxyTerminal implements Terminal {
   private readonly plans: ForwardPlan[];
   /** X-Forwarded-Proto: the scheme of this worker's listener, fixed per worker. */
   private readonly proto: string;
+  /** Per route index: its compiled `retry` policy (null: none). */
+  private readonly retries: Array<RetryPolicy | null>;
 
   /**
    * @param paramNames per route index, the capture names the router compiled (rewrite templates refer to them).
@@ -61,6 +45,7 @@ export class ProxyTerminal implements Terminal {
     this.proto = listenerScheme(config);
     this.routeGroups = config.routes.map((r) => (r.upstream === null ? null : groups.get(r.upstream) ?? null));
     this.routeSticky = config.routes.map((r) => keySpec(r.sticky));
+    this.retries = config.routes.map((r) => (r.retry === undefined ? null : compileRetryPolicy(r.retry)));
     for (const [name, u] of Object.entries(config.upstreams)) this.hashOn.set(name, u.balance === 'hash' ? keySpec(u.hashOn) : null);
   }
 
@@ -73,6 +58,8 @@ export class ProxyTerminal implements Terminal {
     const headers = buildUpstreamHeaders(ctx, route.preserveHost ? ctx.rawHost : '', this.proto, body instanceof Buffer ? body.length : -1);
     const call = new UpstreamCall(route, group, path, headers);
     call.body = body;
+    const retry = this.retries[route.index];
+    if (retry !== null) call.retry = new RetryState(retry, call, this.dispatcher);
     this.dispatcher.start(ctx, call, keyValue(ctx, this.hashOn.get(upstreamName) ?? null) ?? '');
   }
 }

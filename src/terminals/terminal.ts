@@ -1,8 +1,9 @@
 /**
- * What ends a route's chain: the upstream proxy, the REST→gRPC transcoder
- * (and later an aggregation terminal). Picked per route at compile time; it
- * runs after the last access (and requestBody) verdict, so everything it
- * sends upstream reflects what policies did to the context.
+ * What ends a route's chain: the upstream proxy, the REST→gRPC transcoder,
+ * the WebSocket proxy, response aggregation (src/aggregate/). Picked per
+ * route at compile time; it runs after the last access (and requestBody)
+ * verdict, so everything it sends upstream reflects what policies did to
+ * the context.
  */
 import type { Readable } from 'node:stream';
 import type { RequestContext } from '../ingress/request-context.js';

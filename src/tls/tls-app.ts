@@ -49,13 +49,22 @@ export function openTlsApp(uws: UwsModule, tls: TlsConfig): TemplatedApp {
   return app;
 }
 
-/** Routes every request of every host of an {@link openTlsApp} app to `handle`. */
-export function routeTlsApp(app: TemplatedApp, tls: TlsConfig, handle: Handler): void {
+/**
+ * Routes every request of every host of an {@link openTlsApp} app to
+ * `handle`, and registers what `more` adds (WebSocket handlers) on each host too.
+ */
+export function routeTlsApp(app: TemplatedApp, tls: TlsConfig, handle: Handler, more?: (host: TemplatedApp) => void): void {
   app.any('/*', handle);
+  more?.(app);
   // why: uWS routes a connection whose SNI matched an added name with that
   // name's own router; a host without routes would reset every request.
-  // (This uWS build prints two lines on stdout per domain() call.)
-  for (const entry of tls.sni) app.domain(entry.host).any('/*', handle);
+  // (This uWS build prints two lines on stdout per domain() call.) domain()
+  // switches the app's current router, so the default host is done first.
+  for (const entry of tls.sni) {
+    const host = app.domain(entry.host);
+    host.any('/*', handle);
+    more?.(host);
+  }
 }
 
 /** The CA file handed to uWS: null (no client certificates requested) unless clientAuth is optional or require. */

@@ -6,16 +6,19 @@
  */
 import { ErrorCodes } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { noTargetError } from '../upstream/no-target.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { CompiledRoute } from '../router/index.js';
 import { markFinished, ownHead, writeHead, type ResponseWriter } from '../response/response-writer.js';
-import { runResponseBody, runResponseHead } from '../policies/run-phases.js';
+import { runResponseHead } from '../policies/run-phases.js';
+import { runWholeBody } from '../policies/body-gate.js';
 import type { BufferedResponse, Verdict } from '../policies/types.js';
 import type { Target } from '../upstream/target.js';
 import type { GrpcChannel, GrpcResult, GrpcStatus } from './grpc-client/index.js';
 import { hashKeyOf, mayRetryElsewhere, reportGrpcOutcome } from './grpc-upstream.js';
 import { callProblem, grpcProblem, requestMetadata, requestObject, responseField, responseMetadata, type TranscodeEntry } from './transcoder.js';
 import type { HttpBinding } from './http-rule/index.js';
+import { GrpcCallGuard } from './grpc-call-guard.js';
 
 /** What a call reports back to the request handler. */
 export interface TranscodeSink {
@@ -59,6 +62,8 @@ export class TranscodeCall {
   private attempts = 0;
   /** When the first attempt started (performance.now()); retries get what is left of the deadline. */
   private startedMs = 0;
+  /** Circuit breaker and concurrency limit of the upstream (null when it has neither). */
+  private readonly guard: GrpcCallGuard | null;
 
   constructor(
     private readonly ctx: RequestContext, private readonly route: CompiledRoute, private readonly entry: TranscodeEntry,
@@ -67,11 +72,13 @@ export class TranscodeCall {
     private readonly body: Buffer | null,
   ) {
     this.received = body === null ? 0 : body.length;
+    const g = entry.group;
+    this.guard = g.breaker === null && g.limiter === null ? null : new GrpcCallGuard(ctx, g);
   }
 
   /** Registers the abort hook and runs the call. */
   begin(): void {
-    this.ctx.abortHook = () => { this.ac.abort(); this.cancelStream?.(); };
+    this.ctx.abortHook = () => { this.ac.abort(); this.cancelStream?.(); this.guard?.release(); };
     void this.run();
   }
 
@@ -92,8 +99,14 @@ export class TranscodeCall {
       const bytes = encoded instanceof Promise ? await encoded : encoded;
       if (ctx.aborted) return;
       const metadata = requestMetadata(ctx, entry.cfg.metadata, entry.proto);
+      if (this.guard !== null) {
+        const admitted = this.guard.admit();
+        const refusal = admitted instanceof Promise ? await admitted : admitted;
+        if (ctx.aborted) return;
+        if (refusal !== null) return this.sink.problem(ctx, refusal, null, false);
+      }
       const channel = this.acquire();
-      if (channel === null) return this.sink.problem(ctx, noTarget(entry.group.name), null, false);
+      if (channel === null) return this.sink.problem(ctx, this.guard?.refusal ?? noTargetError(entry.group), null, false);
       this.startedMs = performance.now();
       if (b.serverStreaming) await this.stream(channel, bytes, metadata);
       else await this.unary(channel, bytes, metadata);
@@ -101,6 +114,7 @@ export class TranscodeCall {
       if (!ctx.aborted && !ctx.finished) this.sink.problem(ctx, inputProblem(err), null, false);
     } finally {
       this.release(null);
+      this.guard?.release();
     }
   }
 
@@ -109,6 +123,7 @@ export class TranscodeCall {
     const group = this.entry.group;
     const t = group.pick(hashKeyOf(this.ctx, this.entry.hashOn));
     if (t === null || t === this.tried) return null;
+    if (this.guard !== null && !this.guard.admitAttempt(this.attempts === 0)) return null;
     this.attempts++;
     this.target = t;
     this.tried = t;
@@ -122,6 +137,7 @@ export class TranscodeCall {
     if (t === null) return;
     this.target = null;
     this.entry.group.onFinish(t);
+    if (this.guard !== null) this.guard.settle(status);
     if (status !== null) reportGrpcOutcome(this.entry.group, t, status);
   }
 
@@ -156,6 +172,7 @@ export class TranscodeCall {
     if (chain !== null && (chain.responseHead !== null || chain.responseBody !== null)) return this.answerThroughPolicies(text, meta);
     ctx.res.cork(() => {
       this.writeHead('application/json', meta);
+      ctx.bytesOut += Buffer.byteLength(text);
       ctx.res.end(text);
     });
     this.finish(200);
@@ -177,7 +194,7 @@ export class TranscodeCall {
     }
     const res: BufferedResponse = { status: head.status, headers: head.headers, body: Buffer.from(text) };
     if (chain.responseBody !== null) {
-      const p = runResponseBody(chain.responseBody, ctx, res);
+      const p = runWholeBody(chain.responseBody, ctx, res, ctx.route === null ? 0 : ctx.route.maxBodyBytes ?? 0);
       const v = p instanceof Promise ? await p : p;
       if (ctx.aborted || ctx.finished) return;
       if (v !== undefined) return this.sink.answer(ctx, v, false);
@@ -204,6 +221,7 @@ export class TranscodeCall {
         let ok = true;
         ctx.res.cork(() => {
           if (!started) this.writeHead(ndjson ? 'application/x-ndjson' : 'application/json', responseMetadata(entry, {}, {}));
+          ctx.bytesOut += Buffer.byteLength(piece);
           ok = ctx.res.write(piece);
         });
         started = true;
@@ -222,6 +240,7 @@ export class TranscodeCall {
     const tail = ndjson ? (err === '' ? '' : err + '\n') : (n === 0 ? '[' : '') + (err === '' ? '' : (n === 0 ? '' : ',') + err) + ']';
     ctx.res.cork(() => {
       if (!started) this.writeHead(ndjson ? 'application/x-ndjson' : 'application/json', {});
+      ctx.bytesOut += Buffer.byteLength(tail);
       ctx.res.end(tail);
     });
     this.finish(200);
@@ -257,7 +276,3 @@ export class TranscodeCall {
   }
 }
 
-/** 503 when the upstream has no available target (all ejected or actively unhealthy), as for proxied routes. */
-function noTarget(upstream: string): GatewayError {
-  return new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE, 'No healthy target in upstream "' + upstream + '"');
-}

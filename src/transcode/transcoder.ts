@@ -149,7 +149,10 @@ export function requestMetadata(ctx: RequestContext, allow: readonly string[], p
   if (allow.length > 0) {
     const pairs: Array<[string, string]> = [];
     for (let i = 0; i < ctx.headerNames.length; i++) {
-      if (!FORWARDING.has(ctx.headerNames[i])) pairs.push([ctx.headerNames[i], ctx.headerValues[i]]);
+      const name = ctx.headerNames[i];
+      // A traced request's trace context is the gateway's own (appended by buildForwardingHeaders).
+      if (FORWARDING.has(name) || (ctx.trace !== null && (name === 'traceparent' || name === 'tracestate'))) continue;
+      pairs.push([name, ctx.headerValues[i]]);
     }
     out.push(...metadataFromHeaders(pairs, allow));
   }

@@ -3,18 +3,27 @@ import { Readable } from 'node:stream';
 import { StreamedBody } from '../ingress/request-body.js';
 import type { RequestContext } from '../ingress/request-context.js';
 import type { ResponseSink } from '../ingress/response-sink.js';
-import { ErrorCodes } from '../errors/codes.js';
-import { GatewayError } from '../errors/gateway-error.js';
 import { failureKind, mapUpstreamError } from '../errors/map-error.js';
+import { noTargetError } from './no-target.js';
 import { upstreamDeadlines } from './deadline-wheel.js';
 import { ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
 import type { DeadlineOwner, UpstreamCall } from './upstream-call.js';
 import type { Verdict } from '../policies/types.js';
+import { failureRetry, retryTarget, statusRetry, type RetryObserver } from './retry/retry-decision.js';
+import type { RetryOwner } from './retry/retry-state.js';
+import { deferStart, type DeferredStarter } from '../ingress/deferred-start.js';
+import {
+  admitAttempt, admitCall, queueTimedOut, recordFailure, recordResponse, releaseGuards,
+} from './resilience/call-guard.js';
+import { NO_SLOT, QUEUED } from './resilience/concurrency-limiter.js';
 
 /** Observes upstream outcomes (metrics); optional. */
-export interface UpstreamObserver {
+export interface UpstreamObserver extends RetryObserver {
   upstreamError(upstream: string, kind: string): void;
 }
+
+/** Aborts a try whose response a retry replaces (the exchange ignores the error its own abort causes). */
+const ERR_DROPPED = new Error('response dropped for a retry');
 
 class RequestTimeoutError extends Error {
   readonly code = 'TURNPIKE_REQUEST_TIMEOUT';
@@ -23,9 +32,12 @@ class RequestTimeoutError extends Error {
 
 /**
  * Sends a request to a target of its upstream group through the target's
- * undici pool, with the route's timeouts, passive-health reporting, and one
- * retry on another target when the connection could not be made (nothing
- * was sent, so any method is safe to retry).
+ * undici pool, with the route's timeouts, passive-health reporting, and
+ * retries: the route's `retry` policy, or (routes without one) one retry on
+ * another target when the connection could not be made (nothing was sent,
+ * so any method is safe to retry). Decisions, budget and backoff live in
+ * src/upstream/retry/; here are only the hooks (a null check per request
+ * on routes without `retry`).
  *
  * Timeouts (the connect timeout is the pool's, see target.ts): one deadline
  * per call on the worker's deadline wheel (10 ms precision), never undici's
@@ -38,8 +50,15 @@ class RequestTimeoutError extends Error {
  * sent, `headers` is also the limit on an upstream that stops reading it: the
  * deadline is checked every `headers` ms and fires when the body stayed
  * paused on the upstream (no pull) for a whole period.
+ *
+ * Resilience (resilience/call-guard.ts): an upstream with `limits` admits
+ * the call to its concurrency limit first (the slot is the request's, held
+ * across attempts, released once when it ends; a queued call starts with
+ * its first dispatch, so its deadlines count from there); an upstream with
+ * a `circuitBreaker` admits every attempt and records every attempt's
+ * outcome.
  */
-export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
+export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner, RetryOwner, DeferredStarter {
   private readonly sink: ResponseSink;
   readonly bufferBodyBytes: number;
   readonly maxBodyBytes: number;
@@ -67,6 +86,22 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
     call.owner = this;
     call.startMs = performance.now();
     call.hashKey = hashKey;
+    // why: an upstream without `limits` pays this one null check.
+    if (call.group.limiter !== null && !admitCall(ctx, call, this.sink)) return;
+    this.attempt(ctx, call, null);
+  }
+
+  /** DeadlineOwner: a queued call holds a slot now; it is dispatched after this loop turn's I/O. */
+  slotGranted(call: UpstreamCall): void {
+    upstreamDeadlines.cancel(call);
+    if (call.ctx !== null) deferStart(this, call.ctx);
+  }
+
+  /** DeferredStarter: dispatches a call that waited for a slot, unless it ended meanwhile (that released the slot). */
+  startDeferred(ctx: RequestContext): void {
+    const call = ctx.call;
+    if (call === null || ctx.aborted || ctx.finished) return;
+    call.startMs = performance.now();
     this.attempt(ctx, call, null);
   }
 
@@ -76,12 +111,15 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
    * that error (e.g. 502) rather than a 503.
    */
   private attempt(ctx: RequestContext, call: UpstreamCall, retryOf: unknown): void {
-    const target = call.group.pick(call.hashKey);
-    if (target === null || (retryOf !== null && call.triedTarget === target)) {
+    const target = retryOf === null ? call.group.pick(call.hashKey) : retryTarget(call);
+    if (target === null) {
       this.sink.problem(ctx, retryOf !== null ? mapUpstreamError(retryOf)
-        : new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE, 'No healthy target in upstream "' + call.group.name + '"'), null, false);
+        : noTargetError(call.group), null, false);
       return;
     }
+    const breaker = call.group.breaker;
+    // why: an upstream without a circuit breaker pays this one null check.
+    if (breaker !== null && !admitAttempt(ctx, call, breaker, retryOf, this.sink)) return;
     call.attempts++;
     call.target = target;
     call.triedTarget = target;
@@ -97,6 +135,10 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
       this.scheduleUploadCheck(call, call.body, call.attemptMs);
     } else if (requestMs > 0) upstreamDeadlines.schedule(call, call.startMs + requestMs);
     else upstreamDeadlines.cancel(call);
+    const retry = call.retry;
+    if (retry !== null && retry.policy.perTryMs > 0) {
+      retry.armPerTry(call.attemptMs + retry.policy.perTryMs, requestMs > 0 ? call.startMs + requestMs : Infinity);
+    }
     const opts: Dispatcher.DispatchOptions & { servername: string } = {
       path: call.path,
       method: ctx.method as Dispatcher.HttpMethod,
@@ -156,13 +198,49 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
 
   upstreamResponded(ctx: RequestContext, status: number): void {
     const call = ctx.call!;
+    if (call.cbEpoch >= 0) recordResponse(call, status);
     call.group.reportSuccess(call.target!, status);
     if (status >= 500 && this.observer !== null) this.observer.upstreamError(call.group.name, '5xx');
+    if (call.retry !== null) {
+      const delay = statusRetry(call.retry, call, ctx.method, status, this.observer);
+      if (delay >= 0) this.dropForRetry(call, delay);
+    }
+  }
+
+  /**
+   * Drops a try's response for a retry: the exchange is aborted, so no byte
+   * of it reaches the client and its body is never read (the connection
+   * closes, as Envoy resets the stream); the next try waits its backoff.
+   */
+  private dropForRetry(call: UpstreamCall, delay: number): void {
+    call.group.onFinish(call.target!);
+    call.target = null;
+    call.exchange!.abort(ERR_DROPPED);
+    this.backoff(call, delay);
+  }
+
+  /** Waits `delay` ms before the next try; the call's own deadline is off meanwhile (the retry checked the time left). */
+  private backoff(call: UpstreamCall, delay: number): void {
+    upstreamDeadlines.cancel(call);
+    call.retry!.waitUntil(performance.now() + delay);
+  }
+
+  /** RetryOwner: a backoff wait ended (send the next try) or a try's perTryTimeout passed. */
+  retryTimer(call: UpstreamCall, backoff: boolean): void {
+    const ctx = call.ctx;
+    if (ctx === null || ctx.finished || ctx.aborted) return;
+    if (backoff) { this.attempt(ctx, call, call.retry!.lastError); return; }
+    const exchange = call.exchange;
+    if (exchange === null || exchange.headersReceived) return;
+    const err = new errors.HeadersTimeoutError('no response headers within retry.perTryTimeout');
+    exchange.abort(err); // silent: the exchange ignores the error its own abort causes
+    this.upstreamFailed(ctx, err, false);
   }
 
   upstreamFailed(ctx: RequestContext, err: unknown, responseStarted: boolean): void {
     const call = ctx.call!;
     const kind = failureKind(err);
+    if (call.cbEpoch >= 0) recordFailure(call, kind);
     const target = call.target;
     if (target !== null) {
       call.group.onFinish(target);
@@ -171,10 +249,10 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
     }
     if (this.observer !== null) this.observer.upstreamError(call.group.name, kind);
     if (responseStarted || ctx.aborted) return;
-    // A failed TLS handshake is a connect failure too: the upstream's application saw nothing.
-    if ((kind === 'connect' || kind === 'tls') && call.attempts < 2 && !(call.body instanceof Readable)
-      && call.group.targets.length > 1) {
-      this.attempt(ctx, call, err);
+    const delay = failureRetry(call, ctx.method, err, kind, this, this.observer);
+    if (delay >= 0) {
+      if (call.retry!.policy.legacy) this.attempt(ctx, call, err);
+      else this.backoff(call, delay);
       return;
     }
     this.sink.problem(ctx, mapUpstreamError(err), null, false);
@@ -195,10 +273,12 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
     if (ctx.call !== null) this.abortUpstream(ctx.call, new Error('client aborted'));
   }
 
-  /** Releases the target and cancels the deadline (idempotent). */
+  /** Releases the target, the concurrency slot and the deadline (idempotent). */
   release(call: UpstreamCall): void {
     upstreamDeadlines.cancel(call);
+    if (call.retry !== null) call.retry.end();
     if (call.target !== null) { call.group.onFinish(call.target); call.target = null; }
+    if (call.cbEpoch >= 0 || call.limitState !== NO_SLOT) releaseGuards(call);
     if (call.body instanceof Readable && !call.body.destroyed) call.body.destroy();
   }
 
@@ -209,6 +289,7 @@ export class UpstreamDispatcher implements ExchangeOwner, DeadlineOwner {
    * connection (the exchange's onError does that, and accounts the failure).
    */
   deadline(call: UpstreamCall): void {
+    if (call.limitState === QUEUED) { queueTimedOut(call, this.sink); return; }
     const ctx = call.ctx;
     const exchange = call.exchange;
     if (ctx === null || exchange === null || ctx.finished || ctx.aborted) return;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RequestContext } from '../ingress/request-context.js';
-import { buildForwardingHeaders, buildUpstreamHeaders } from './forward-headers.js';
+import { buildForwardingHeaders, buildUpstreamHeaders, isDroppedResponseHeader } from './forward-headers.js';
 
 const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id']);
 
@@ -80,4 +80,13 @@ test('client-sent identity headers never reach the upstream; the gateway adds th
   const anon = context(false, []);
   anon.consumer = { id: 'guest', username: '', groups: [], credential: { kind: 'anonymous', id: '' }, claims: null, anonymous: true };
   assert.deepEqual(pairs(buildUpstreamHeaders(anon, '', 'http')).filter(([n]) => !FORWARDING.has(n)), [['x-consumer-id', 'guest'], ['x-anonymous-consumer', 'true']]);
+});
+
+test('isDroppedResponseHeader: hop-by-hop, framing, and the Date / uWebSockets headers uWS writes itself, any case', () => {
+  for (const n of ['Connection', 'keep-alive', 'TE', 'Trailer', 'upgrade', 'Content-Length', 'Transfer-Encoding', 'proxy-connection', 'Date', 'uWebSockets', 'UWEBSOCKETS']) {
+    assert.equal(isDroppedResponseHeader(Buffer.from(n)), true, n);
+  }
+  for (const n of ['content-type', 'etag', 'x-request-id', 'set-cookie', 'uwebsocket', 'dates']) {
+    assert.equal(isDroppedResponseHeader(Buffer.from(n)), false, n);
+  }
 });

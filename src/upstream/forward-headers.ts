@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/types.js';
 import type { RequestContext } from '../ingress/request-context.js';
+import type { RequestTrace } from '../observability/tracing/request-trace.js';
 
 /**
  * The scheme clients reach this gateway's listener with (`https` when
@@ -22,6 +23,13 @@ const DROP_REQUEST = new Set([
   'x-consumer-id', 'x-consumer-username', 'x-consumer-groups', 'x-anonymous-consumer',
   'x-client-cert-subject', 'x-client-cert-fingerprint',
 ]);
+
+/**
+ * {@link DROP_REQUEST} plus the trace context headers, for traced requests:
+ * the gateway sends its own `traceparent` (its span as the parent) and the
+ * incoming `tracestate` only with a valid incoming `traceparent`.
+ */
+const DROP_REQUEST_TRACED = new Set([...DROP_REQUEST, 'traceparent', 'tracestate']);
 
 /**
  * Builds the flat `[name, value, ...]` header list undici sends upstream:
@@ -49,9 +57,11 @@ export function buildUpstreamHeaders(ctx: RequestContext, upstreamHost: string, 
   let xff = '';
   let xfProto = '';
   let xfHost = '';
+  // why: a second set rather than a test per header: an untraced request pays nothing.
+  const drop = ctx.trace === null ? DROP_REQUEST : DROP_REQUEST_TRACED;
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    if (DROP_REQUEST.has(name)) {
+    if (drop.has(name)) {
       if (ctx.peerTrusted) {
         if (name === 'x-forwarded-for') xff = xff === '' ? values[i] : xff + ', ' + values[i];
         else if (name === 'x-forwarded-proto' && xfProto === '') xfProto = values[i];
@@ -64,6 +74,7 @@ export function buildUpstreamHeaders(ctx: RequestContext, upstreamHost: string, 
   }
   appendForwarding(out, ctx, proto, xff, xfProto, xfHost);
   if (ctx.consumer !== null || ctx.upstreamIdentity !== null) appendIdentity(out, ctx);
+  if (ctx.trace !== null) appendTraceContext(out, ctx.trace);
   if (upstreamHost !== '') out.push('host', upstreamHost);
   if (bodyLength >= 0) out.push('content-length', String(bodyLength));
   else if (ctx.contentLength >= 0 && ctx.transferEncoding === '') out.push('content-length', String(ctx.contentLength));
@@ -98,7 +109,18 @@ export function buildForwardingHeaders(ctx: RequestContext, proto: string): stri
   const out: string[] = [];
   appendForwarding(out, ctx, proto, xff, xfProto, xfHost);
   if (ctx.consumer !== null || ctx.upstreamIdentity !== null) appendIdentity(out, ctx);
+  if (ctx.trace !== null) appendTraceContext(out, ctx.trace);
   return out;
+}
+
+/**
+ * W3C trace context for the upstream: `traceparent` naming the gateway's
+ * span as the parent (same trace id, the sampled flag as decided), and the
+ * incoming `tracestate` unchanged (the gateway adds no entry of its own).
+ */
+export function appendTraceContext(out: string[], trace: RequestTrace): void {
+  out.push('traceparent', trace.traceparent);
+  if (trace.traceState !== '') out.push('tracestate', trace.traceState);
 }
 
 /**
@@ -144,8 +166,9 @@ function connectionTokens(v: string): Set<string> {
 
 /**
  * Whether an upstream response header (raw bytes from undici) must not be
- * copied to the client: hop-by-hop ones, and framing/date headers that uWS
- * writes itself.
+ * copied to the client: hop-by-hop ones, and the framing, date and
+ * `uWebSockets` headers that uWS writes itself (an upstream built on uWS
+ * sends its own `uWebSockets: 20`; the client would get it twice).
  */
 export function isDroppedResponseHeader(name: Buffer): boolean {
   // why: compare by length first so most headers cost one integer check,
@@ -155,6 +178,7 @@ export function isDroppedResponseHeader(name: Buffer): boolean {
     case 4: return eqLower(name, 'date');
     case 7: return eqLower(name, 'trailer') || eqLower(name, 'upgrade');
     case 10: return eqLower(name, 'connection') || eqLower(name, 'keep-alive');
+    case 11: return eqLower(name, 'uwebsockets');
     case 14: return eqLower(name, 'content-length');
     case 16: return eqLower(name, 'proxy-connection');
     case 17: return eqLower(name, 'transfer-encoding');

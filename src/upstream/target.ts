@@ -30,10 +30,20 @@ export type TargetConnector<P extends TargetConnection> = (url: string, tls: Tar
 export class Target<P extends TargetConnection = TargetConnection> {
   /** Origin, e.g. `http://127.0.0.1:3001` (no path, no trailing slash). */
   readonly url: string;
-  /** Relative weight used by the balancers (> 0). */
-  readonly weight: number;
-  /** Position in the group's target list (balancers index their own state by it). */
-  readonly index: number;
+  /** Relative weight used by the balancers (> 0); service discovery may change it (the group then rebuilds its balancer). */
+  weight: number;
+  /**
+   * Position in the group's target list (balancers index their own state by
+   * it). Service discovery renumbers the targets it keeps when the set
+   * changes (the group rebuilds its balancer at the same time).
+   */
+  index: number;
+  /**
+   * Removed from its group by service discovery: no longer picked; its
+   * connection closes once its last in-flight request finishes (the group's
+   * `onFinish`).
+   */
+  retired = false;
   /**
    * The connection: for http upstreams the keep-alive undici Pool (the
    * dispatcher calls `pool.dispatch(opts, handler)`), otherwise what the

@@ -5,10 +5,14 @@ import type { DeadlineEntry } from './deadline-wheel.js';
 import type { Target } from './target.js';
 import type { UpstreamGroup } from './upstream-group.js';
 import type { ProxyExchange } from './proxy-exchange.js';
+import type { RetryState } from './retry/retry-state.js';
+import { NO_SLOT, type LimiterWaiter, type LimitState } from './resilience/concurrency-limiter.js';
 
-/** Who handles a call's deadline (the dispatcher). */
+/** Who handles a call's deadline and its queue handoff (the dispatcher). */
 export interface DeadlineOwner {
   deadline(call: UpstreamCall): void;
+  /** The call waited for a concurrency slot and now holds one. */
+  slotGranted(call: UpstreamCall): void;
 }
 
 /**
@@ -16,7 +20,7 @@ export interface DeadlineOwner {
  * exchange streaming the response, and its deadline (an entry of the
  * worker's deadline wheel, see deadline-wheel.ts).
  */
-export class UpstreamCall implements DeadlineEntry {
+export class UpstreamCall implements DeadlineEntry, LimiterWaiter {
   readonly route: CompiledRoute;
   readonly group: UpstreamGroup;
   target: Target | null = null;
@@ -54,6 +58,21 @@ export class UpstreamCall implements DeadlineEntry {
   hashKey = '';
   /** Targets already tried (for a retry on another one). */
   triedTarget: Target | null = null;
+  /**
+   * Retry state: set by the proxy terminal on routes with `retry`, by the
+   * dispatcher when a route without one retries a connect failure; else null.
+   */
+  retry: RetryState | null = null;
+  /**
+   * The circuit-breaker epoch of the attempt in flight (its admission), -1
+   * when its outcome was recorded or there is no breaker: each attempt
+   * records exactly one outcome or cancels.
+   */
+  cbEpoch = -1;
+  /** Concurrency-limiter links and state (owned by the limiter); the slot belongs to the call, across its attempts. */
+  qNext: LimiterWaiter | null = null;
+  qPrev: LimiterWaiter | null = null;
+  limitState: LimitState = NO_SLOT;
 
   constructor(route: CompiledRoute, group: UpstreamGroup, path: string, headers: string[]) {
     this.route = route;
@@ -65,5 +84,10 @@ export class UpstreamCall implements DeadlineEntry {
   /** DeadlineEntry: the scheduled deadline passed. */
   onDeadline(): void {
     if (this.owner !== null) this.owner.deadline(this);
+  }
+
+  /** LimiterWaiter: a slot was handed over from the queue. */
+  slotGranted(): void {
+    if (this.owner !== null) this.owner.slotGranted(this);
   }
 }

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, freePortRange, httpGet, portIsFree, runCliToEnd, startGateway, waitUntil } from './fixtures/gateway-process.js';
+import { freePort, freePortRange, httpGet, portIsFree, runCliToEnd, spawnCli, startGateway, waitUntil } from './fixtures/gateway-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'turnpike-e2eproc-demo-'));
 const cleanups: Array<() => unknown> = [];
@@ -56,7 +56,8 @@ test('TURNPIKE_DEMO_PORT_BASE moves the demo services and the targets on 127.0.0
   const demo = gw.lines.find((l) => l.msg === 'demo services listening');
   assert.deepEqual(demo?.services, [0, 1, 2, 3].map((i) => `${['users', 'orders-v1', 'orders-v2', 'payments'][i]}@127.0.0.1:${base + i}`));
 
-  assert.deepEqual(JSON.parse((await httpGet(port, '/users/42')).body), { id: '42', name: 'Grace Hopper', email: 'grace@example.com' });
+  const grace = JSON.parse((await httpGet(port, '/users/42')).body);
+  assert.deepEqual([grace.id, grace.name, grace.email, grace.accountId], ['42', 'Grace Hopper', 'grace@example.com', 'acc-4242']);
   assert.equal(JSON.parse((await httpGet(port, '/orders/7')).body).version, 'v2');
   assert.equal(JSON.parse((await httpGet(port, '/payments/charge')).body).service, 'payments');
 
@@ -92,4 +93,23 @@ test('a bad variable is reported before any demo port is tried', async () => {
   assert.equal(bad.code, 1);
   assert.equal(bad.stderr, 'turnpike: TURNPIKE_DEMO_PORT_BASE: must be an integer 1-65532, got "65535"\n');
   assert.equal(bad.stdout, '');
+});
+
+test('`turnpike demo --host H` runs only the demo services on H until SIGTERM; a taken port is one line and exit 1', async () => {
+  const base = await freePortRange(4);
+  const demo = spawnCli(['demo', '--host', '127.0.0.1'], { TURNPIKE_DEMO_PORT_BASE: String(base) });
+  cleanups.push(() => demo.killGroup());
+  const listening = await demo.waitForLine((l) => l.msg === 'demo services listening', 8000, 'the listening line');
+  assert.deepEqual(listening.services, [0, 1, 2, 3].map((i) => `${['users', 'orders-v1', 'orders-v2', 'payments'][i]}@127.0.0.1:${base + i}`));
+  assert.equal(JSON.parse((await httpGet(base, '/v1/users/42')).body).name, 'Grace Hopper');
+  assert.equal(JSON.parse((await httpGet(base + 3, '/health')).body).status, 'ok');
+
+  const taken = await runCliToEnd(['demo'], 8000, { TURNPIKE_DEMO_PORT_BASE: String(base) });
+  assert.equal(taken.code, 1);
+  assert.equal(taken.stderr, `turnpike: cannot listen on 127.0.0.1:${base} (demo users): address in use; move the demo services with TURNPIKE_DEMO_PORT_BASE\n`);
+
+  process.kill(demo.pid, 'SIGTERM');
+  assert.deepEqual(await demo.exited, { code: 0, signal: null });
+  assert.ok(demo.lines.some((l) => l.msg === 'stopped'));
+  await waitUntil('the demo ports are released', async () => (await Promise.all([0, 1, 2, 3].map((i) => portIsFree(base + i)))).every(Boolean));
 });

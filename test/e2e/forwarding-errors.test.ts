@@ -43,6 +43,7 @@ upstreams:
   dead:
     targets: [ { url: "http://127.0.0.1:${dead}" } ]
     passiveHealth: { consecutiveFailures: 1, ejectTime: 1m }
+    panicThreshold: 0%
 routes:
   - { name: echo, match: { path: /echo/* }, upstream: echo }
   - { name: preserve, match: { path: /preserve/* }, upstream: echo, preserveHost: true }

@@ -91,13 +91,13 @@ describe('route timeouts fire within 50 ms of their value (real upstreams)', () 
     gw = await startGateway(`
 upstreams:
   silent: { targets: [ { url: "${silent.url}" } ], passiveHealth: { consecutiveFailures: 0 } }
-  ejected: { targets: [ { url: "${silentEjected.url}" } ], passiveHealth: { consecutiveFailures: 1, ejectTime: 1m } }
+  ejected: { targets: [ { url: "${silentEjected.url}" } ], passiveHealth: { consecutiveFailures: 1, ejectTime: 1m }, panicThreshold: 0% }
   retry:
     targets: [ { url: "http://127.0.0.1:${dead}" }, { url: "${silent.url}" } ]
     passiveHealth: { consecutiveFailures: 0 }
   drip: { targets: [ { url: "${drip.url}" } ] }
-  dripEject1: { targets: [ { url: "${drip.url}" } ], passiveHealth: { consecutiveFailures: 1, ejectTime: 1m } }
-  dripEject2: { targets: [ { url: "${drip.url}" } ], passiveHealth: { consecutiveFailures: 2, ejectTime: 1m } }
+  dripEject1: { targets: [ { url: "${drip.url}" } ], passiveHealth: { consecutiveFailures: 1, ejectTime: 1m }, panicThreshold: 0% }
+  dripEject2: { targets: [ { url: "${drip.url}" } ], passiveHealth: { consecutiveFailures: 2, ejectTime: 1m }, panicThreshold: 0% }
   stall: { targets: [ { url: "${stall.url}" } ] }
   short: { targets: [ { url: "${shortBody.url}" } ] }
   echo: { targets: [ { url: "${echo.url}" } ] }

@@ -151,9 +151,9 @@ describe('transcoding over an upstream group (real gRPC servers)', () => {
     assert.deepEqual(gw.events, []);
   });
 
-  test('with every target ejected the answer is 503 upstream_unavailable', async () => {
+  test('with every target ejected (panic mode off) the answer is 503 upstream_unavailable', async () => {
     const a = await server();
-    const gw = await gateway(yaml([a.port], '    passiveHealth: { consecutiveFailures: 1, ejectTime: 30s }'));
+    const gw = await gateway(yaml([a.port], '    passiveHealth: { consecutiveFailures: 1, ejectTime: 30s }\n    panicThreshold: 0%'));
     assert.equal((await getShelf(gw)).status, 200);
     a.kill();
     await new Promise((r) => setTimeout(r, 100));

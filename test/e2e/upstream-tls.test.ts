@@ -103,6 +103,7 @@ upstreams:
     targets: [ { url: "https://127.0.0.1:${plain.port}" } ]
     tls: { ca: "${certs.wrongCa}" }
     passiveHealth: { consecutiveFailures: 2, ejectTime: 1m }
+    panicThreshold: 0%
   half-bad:
     targets: [ { url: "https://127.0.0.1:${wrong.port}" }, { url: "https://127.0.0.1:${plain.port}" } ]
     tls: { ca: "${certs.ca}" }

@@ -163,7 +163,7 @@ function checkTemplate(value: string, path: ConfigPath, routeParams: string[] | 
  * (`routes[i].policies[j].headers`), or null for a named policy (shared by
  * routes: a param a route lacks renders empty there) or an unreadable path.
  */
-function inlineRouteParams(at: ConfigPath, gateway: Readonly<Obj>): string[] | null {
+export function inlineRouteParams(at: ConfigPath, gateway: Readonly<Obj>): string[] | null {
   if (at[0] !== 'routes' || typeof at[1] !== 'number' || !Array.isArray(gateway.routes)) return null;
   const route: unknown = gateway.routes[at[1]];
   if (!isObj(route) || !isObj(route.match) || typeof route.match.path !== 'string') return null;

@@ -63,10 +63,12 @@ export class TemplateError extends Error {
  * Parses `source` into a {@link Template}. `$${` is a literal `${`; any other
  * `$` is literal. Throws {@link TemplateError} on an unknown variable, an
  * empty or unclosed `${`, a bad name argument, a control character or a
- * non-ASCII character in the literal text.
+ * non-ASCII character in the literal text (with `anyText`, for text that
+ * is not a header value such as a JSON string, the literal text may hold
+ * any character).
  */
-export function compileTemplate(source: string): Template {
-  if (hasControlChar(source)) throw new TemplateError('must not contain control characters (CR, LF, NUL, ...)');
+export function compileTemplate(source: string, anyText = false): Template {
+  if (!anyText && hasControlChar(source)) throw new TemplateError('must not contain control characters (CR, LF, NUL, ...)');
   const codes: Part[] = [];
   const args: string[] = [];
   let literal = '';
@@ -80,12 +82,12 @@ export function compileTemplate(source: string): Template {
     const end = source.indexOf('}', at + 2);
     if (end < 0) throw new TemplateError(`unclosed "\${" at character ${at + 1} (write $\${ for a literal "\${")`);
     const [code, arg] = parseVariable(source.slice(at + 2, end));
-    if (literal !== '') { codes.push(Part.Literal); args.push(checkLiteral(literal)); literal = ''; }
+    if (literal !== '') { codes.push(Part.Literal); args.push(anyText ? literal : checkLiteral(literal)); literal = ''; }
     codes.push(code);
     args.push(arg);
     i = end + 1;
   }
-  if (literal !== '') { codes.push(Part.Literal); args.push(checkLiteral(literal)); }
+  if (literal !== '') { codes.push(Part.Literal); args.push(anyText ? literal : checkLiteral(literal)); }
   const constant = codes.every((c) => c === Part.Literal) ? args.join('') : null;
   return { source, constant, codes: Uint8Array.from(codes), args };
 }
@@ -134,6 +136,20 @@ export function renderTemplate(t: Template, ctx: RequestContext): string {
     const code = codes[i];
     out += code === Part.Literal ? args[i] : safeFieldValue(variable(code, args[i], ctx));
   }
+  return out;
+}
+
+/**
+ * The value of `t` for one request with the variables' raw values (not made
+ * field-safe): for text that is not a header value, e.g. a JSON string the
+ * transform kind sets.
+ */
+export function renderTemplateRaw(t: Template, ctx: RequestContext): string {
+  if (t.constant !== null) return t.constant;
+  const codes = t.codes;
+  const args = t.args;
+  let out = '';
+  for (let i = 0; i < codes.length; i++) out += codes[i] === Part.Literal ? args[i] : variable(codes[i], args[i], ctx);
   return out;
 }
 

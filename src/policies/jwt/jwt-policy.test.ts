@@ -1,3 +1,4 @@
+import { WorkerCommands } from '../../process/worker-commands.js';
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
@@ -21,7 +22,7 @@ function context(headers: Array<[string, string]> = [], query = ''): RequestCont
 function policy(config: Partial<JwtConfig>, now = Date.now): { inst: PolicyInstance; registry: Registry } {
   const registry = new Registry();
   const spec: PolicySpec = { name: 'p', kind: 'jwt', config, at: [] };
-  const provider = jwtFactory.create([spec], null as never, { workers: 1, logger: createLogger('silent'), registry, now });
+  const provider = jwtFactory.create([spec], null as never, { workers: 1, logger: createLogger('silent'), registry, now, commands: new WorkerCommands() });
   return { inst: provider.instance(spec), registry };
 }
 

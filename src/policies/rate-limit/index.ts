@@ -10,7 +10,7 @@ import { LeasedLimiter, StoreCircuit } from './leased-limiter.js';
 import { LocalStore } from './local-store.js';
 import { RateLimitCounters, registerRateLimitMetrics } from './metrics.js';
 import { RateLimitPolicy } from './rate-limit-policy.js';
-import { createRedisClient, type RedisClientHandle } from './redis-client.js';
+import { createRedisClient, type RedisClientHandle } from '../../stores/redis-client.js';
 import { RedisStore } from './redis-store.js';
 import { RequestKey } from './request-key.js';
 import type { LimitSpec } from './store.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { LocalStore } from './local-store.js';
-import { createRedisClient, parseRedisUrl, reconnectDelay, type RedisClientHandle, type RedisHealthState } from './redis-client.js';
+import { createRedisClient, parseRedisUrl, reconnectDelay, type RedisClientHandle, type RedisHealthState } from '../../stores/redis-client.js';
 import { findScriptDir, rateLimitKey, RedisStore, RedisStoreError } from './redis-store.js';
 import type { LimitSpec, TakeResult } from './store.js';
 import { startRedisCluster } from './testing/redis-cluster.js';

@@ -7,7 +7,7 @@
  */
 import type { GatewayConfig } from '../../config/types.js';
 import type { Logger } from '../../observability/logger.js';
-import { createRedisClient, type RedisClientHandle } from './redis-client.js';
+import { createRedisClient, type RedisClientHandle } from '../../stores/redis-client.js';
 
 /** Starts watching; returns a function that stops (closes the connection). */
 export function watchRateLimitStore(config: GatewayConfig, details: Map<string, () => unknown>, logger: Logger): () => Promise<void> {

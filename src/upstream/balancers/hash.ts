@@ -43,9 +43,9 @@ export class HashBalancer implements Balancer {
   }
 
   /** {@inheritDoc Balancer.pick} */
-  pick(targets: readonly Target[], hashKey: string, now: number): Target | null {
+  pick(targets: readonly Target[], hashKey: string, now: number, panic: boolean): Target | null {
     // Cheap guard so an all-down group does not walk the whole ring.
-    let any = false;
+    let any = panic && targets.length > 0;
     for (let i = 0; i < targets.length; i++) {
       if (targets[i].isAvailable(now)) {
         any = true;
@@ -67,7 +67,7 @@ export class HashBalancer implements Balancer {
     let i = lo === n ? 0 : lo;
     for (let step = 0; step < n; step++) {
       const t = targets[this.owners[i]];
-      if (t.isAvailable(now)) return t;
+      if (panic || t.isAvailable(now)) return t;
       i = i + 1 === n ? 0 : i + 1;
     }
     return null;

@@ -11,11 +11,11 @@ import type { Balancer } from './types.js';
  */
 export class LeastRequestBalancer implements Balancer {
   /** {@inheritDoc Balancer.pick} */
-  pick(targets: readonly Target[], _hashKey: string, now: number): Target | null {
+  pick(targets: readonly Target[], _hashKey: string, now: number, panic: boolean): Target | null {
     let available = 0;
     let only: Target | null = null;
     for (let i = 0; i < targets.length; i++) {
-      if (targets[i].isAvailable(now)) {
+      if (panic || targets[i].isAvailable(now)) {
         available++;
         only = targets[i];
       }
@@ -32,7 +32,7 @@ export class LeastRequestBalancer implements Balancer {
     let seen = 0;
     for (let i = 0; i < targets.length; i++) {
       const t = targets[i];
-      if (!t.isAvailable(now)) continue;
+      if (!panic && !t.isAvailable(now)) continue;
       if (seen === a) ta = t;
       else if (seen === b) tb = t;
       seen++;

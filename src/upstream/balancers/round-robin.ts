@@ -18,13 +18,13 @@ export class RoundRobinBalancer implements Balancer {
   }
 
   /** {@inheritDoc Balancer.pick} */
-  pick(targets: readonly Target[], _hashKey: string, now: number): Target | null {
+  pick(targets: readonly Target[], _hashKey: string, now: number, panic: boolean): Target | null {
     const scores = this.scores;
     let best = -1;
     let total = 0;
     for (let i = 0; i < targets.length; i++) {
       const t = targets[i];
-      if (!t.isAvailable(now)) continue;
+      if (!panic && !t.isAvailable(now)) continue;
       scores[i] += t.weight;
       total += t.weight;
       if (best < 0 || scores[i] > scores[best]) best = i;

@@ -13,6 +13,8 @@ interface Probe {
   successes: number;
   failures: number;
   timer: NodeJS.Timeout | null;
+  /** The target left the checker (service discovery removed it): results are dropped, no next check. */
+  removed: boolean;
   /** Bound once so rescheduling does not create a closure per check. */
   readonly tick: () => void;
 }
@@ -32,6 +34,7 @@ interface Probe {
 export class ActiveHealthChecker {
   private readonly config: ActiveHealthCheckConfig;
   private readonly probes: Probe[];
+  private readonly createProbe: HealthProbeFactory;
   private readonly onTransition: HealthTransitionListener | undefined;
   private started = false;
   private closed = false;
@@ -48,17 +51,41 @@ export class ActiveHealthChecker {
   ) {
     this.config = config;
     this.onTransition = onTransition;
-    this.probes = targets.map((target) => {
-      const probe: Probe = {
-        target,
-        probe: createProbe(target, config),
-        successes: 0,
-        failures: 0,
-        timer: null,
-        tick: () => void this.check(probe),
-      };
-      return probe;
-    });
+    this.createProbe = createProbe;
+    this.probes = targets.map((target) => this.newProbe(target));
+  }
+
+  private newProbe(target: Target): Probe {
+    const probe: Probe = {
+      target,
+      probe: this.createProbe(target, this.config),
+      successes: 0,
+      failures: 0,
+      timer: null,
+      removed: false,
+      tick: () => void this.check(probe),
+    };
+    return probe;
+  }
+
+  /** Start checking a target added at run time (service discovery); its first check runs now when started. */
+  add(target: Target): void {
+    if (this.closed) return;
+    const probe = this.newProbe(target);
+    this.probes.push(probe);
+    if (this.started) void this.check(probe);
+  }
+
+  /** Stop checking a target removed at run time; a check in flight is aborted by closing its probe. */
+  remove(target: Target): void {
+    const i = this.probes.findIndex((p) => p.target === target);
+    if (i < 0) return;
+    const probe = this.probes[i];
+    this.probes.splice(i, 1);
+    probe.removed = true;
+    if (probe.timer !== null) clearTimeout(probe.timer);
+    probe.timer = null;
+    void probe.probe.close().catch(() => undefined);
   }
 
   /** Start probing; the first check of every target is sent right away. Idempotent. */
@@ -93,7 +120,7 @@ export class ActiveHealthChecker {
     } finally {
       clearTimeout(deadline);
     }
-    if (this.closed) return;
+    if (this.closed || probe.removed) return;
     this.apply(probe, result.ok, result.reason);
     const jitter = 0.9 + Math.random() * 0.2;
     probe.timer = setTimeout(probe.tick, Math.max(1, Math.round(this.config.intervalMs * jitter)));

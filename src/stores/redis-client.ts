@@ -1,6 +1,6 @@
 /**
- * Creates the ioredis client the Redis rate-limit store uses, tuned to fail
- * fast: no offline queue (a command while disconnected is rejected at once,
+ * Creates the ioredis clients of the Redis-backed stores (rate limits, the
+ * response cache), tuned to fail fast: no offline queue (a command while disconnected is rejected at once,
  * so the policy can fall back to its local store), no retry or re-send of a
  * command in flight when the connection drops, and reconnection with capped
  * exponential backoff (50 ms doubling to 2 s). A small health object follows
@@ -29,6 +29,12 @@ export interface RedisClientOptions {
   readonly connectTimeoutMs?: number;
   /** Called on every state change, after `health` is updated. */
   readonly onStateChange?: (state: RedisHealthState, health: RedisHealth) => void;
+  /**
+   * ioredis's own per-command timeout, ms (a command without a reply by then
+   * rejects with "Command timed out"); default none (callers that race their
+   * own timer, as the rate-limit store does, leave it unset).
+   */
+  readonly commandTimeoutMs?: number;
 }
 
 /** A created client and its health. */
@@ -88,6 +94,7 @@ export function createRedisClient(url: string, opts: RedisClientOptions = {}): R
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     connectTimeout: opts.connectTimeoutMs ?? 1000,
+    ...(opts.commandTimeoutMs !== undefined && opts.commandTimeoutMs > 0 ? { commandTimeout: opts.commandTimeoutMs } : {}),
     username: parsed.username,
     password: parsed.password,
   };
