@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Runs the compiled test files under dist/ with node's own test runner, one
-// child process per file, and prints a summary: counts, the files that
-// failed, and the slowest files.
+// Runs the compiled test files under dist/, one child process per file
+// (node's own test runner, TAP), and prints a summary: counts, the files
+// that failed or hung, and the slowest files.
 //
 // Most files spend their time waiting on sockets, timers and child
 // processes, so they run TURNPIKE_TEST_JOBS at a time (default 3). The
@@ -28,8 +28,8 @@ const ALONE = [
   'e2e/forwarding-errors', 'e2e/aggregate.test', 'e2e/websocket-backpressure', 'e2e/websocket-close',
   'e2e/websocket-drain', 'e2e/policy-oauth2-introspection', 'process/primary-',
 ];
-/** A file still running after this long is killed and counted as failed. */
-const FILE_TIMEOUT_MS = Number(process.env.TURNPIKE_TEST_FILE_TIMEOUT_MS ?? 240_000);
+/** A file still running after this long is killed and counts as failed. */
+const FILE_TIMEOUT_MS = Number(process.env.TURNPIKE_TEST_FILE_TIMEOUT_MS ?? 120_000);
 
 function collect(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -50,12 +50,15 @@ const shared = files.filter((f) => !alone.includes(f));
 
 /** @type {Array<{file: string, ms: number, code: number | null, tests: number, pass: number, fail: number, timedOut: boolean}>} */
 const results = [];
-
-/** Runs one file; prints its whole output at once when it ends (no interleaving). */
+/**
+ * Runs one file directly (its own TAP streams as its tests end, so a killed
+ * file still shows how far it got); prints its whole output at once when it
+ * ends (no interleaving).
+ */
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--test-reporter=tap', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks = [];
     child.stdout.on('data', (c) => chunks.push(c));
     child.stderr.on('data', (c) => chunks.push(c));
@@ -80,11 +83,24 @@ async function pool(list, width) {
   await Promise.all(Array.from({ length: Math.min(width, list.length) }, lane));
 }
 
+const isFailed = (r) => r.code !== 0 || r.fail > 0 || r.timedOut;
 const t0 = Date.now();
 await pool(shared, jobs);
 await pool(alone, 1);
 
-const failed = results.filter((r) => r.code !== 0 || r.fail > 0 || r.timedOut);
+// A file that failed runs once more, alone. One that passes then is named
+// FLAKY in the summary (its first output, above, says what happened); one
+// that fails again fails the run. why: a few failures depend on timing or
+// memory layout rather than on the code under test, such as uWS 20.57
+// closing a just-upgraded WebSocket (README, "Known uWS 20.57 issue").
+const flaky = [];
+for (const first of results.filter(isFailed)) {
+  process.stdout.write(`# ${first.file} failed; running it once more, alone\n`);
+  const again = await runFile(first.file);
+  results.splice(results.indexOf(first), 1);
+  if (!isFailed(again)) flaky.push(first);
+}
+const failed = results.filter(isFailed);
 const sum = (k) => results.reduce((n, r) => n + r[k], 0);
 const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 12);
 process.stdout.write([
@@ -93,6 +109,8 @@ process.stdout.write([
     + `${((Date.now() - t0) / 1000).toFixed(0)} s (${shared.length} files ${jobs} at a time, then ${alone.length} alone)`,
   '# slowest files:',
   ...slowest.map((r) => `#   ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.file}`),
+  ...(flaky.length === 0 ? [] : ['# FLAKY files (failed, then passed alone; their failing output is above):',
+    ...flaky.map((r) => `#   ${r.file} (${r.timedOut ? 'timed out' : `${r.fail} failed`} the first time)`)]),
   ...(failed.length === 0 ? ['# all files passed'] : ['# FAILED files:', ...failed.map((r) => `#   ${r.file} (exit ${r.code}${r.timedOut ? ', timed out' : ''}, ${r.fail} failed)`)]),
   '',
 ].join('\n'));

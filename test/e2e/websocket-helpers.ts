@@ -152,20 +152,29 @@ export async function refusal(url: string, protocols: string[] = [], options: Cl
   throw new Error('the handshake was accepted');
 }
 
-/** Resolves with the next message. */
-export function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }> {
-  return new Promise((resolve) => ws.once('message', (data: RawData, isBinary: boolean) => resolve({ data: data as Buffer, isBinary })));
+/** Resolves with the next message; rejects when the connection closes first. */
+export async function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }> {
+  return (await messages(ws, 1))[0];
 }
 
-/** Resolves with the next `n` messages (listening from now on, so none of a burst is missed). */
+/**
+ * Resolves with the next `n` messages (listening from now on, so none of a
+ * burst is missed); rejects, naming the close code and how many came, when
+ * the connection closes first (a test then fails instead of waiting forever).
+ */
 export function messages(ws: WebSocket, n: number): Promise<Array<{ data: Buffer; isBinary: boolean }>> {
   const got: Array<{ data: Buffer; isBinary: boolean }> = [];
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const on = (data: RawData, isBinary: boolean): void => {
       got.push({ data: data as Buffer, isBinary });
-      if (got.length === n) { ws.off('message', on); resolve(got); }
+      if (got.length === n) { ws.off('message', on); ws.off('close', closed); resolve(got); }
+    };
+    const closed = (code: number, reason: Buffer): void => {
+      ws.off('message', on);
+      reject(new Error(`the connection closed (${code} ${reason.toString()}) after ${got.length} of ${n} messages`));
     };
     ws.on('message', on);
+    ws.once('close', closed);
   });
 }
 
