@@ -161,10 +161,11 @@ export class ResponseWriter {
     if (close || this.bodyUnread(ctx)) return closeWithProblem(this.complete, ctx, err, allow);
     const chain = ctx.chain;
     args.head = null;
-    if (ctx.terminalStarted && chain !== null && chain.responseHead !== null && chain.responseBody !== null) {
-      // why here, outside the cork: a policy's replacement of a terminal's
-      // problem (a stale cached answer) goes through the body phase, which may
-      // be asynchronous.
+    if (ctx.terminalStarted && chain !== null && chain.responseHead !== null) {
+      // The terminal's own failure (an upstream error): a policy may answer
+      // with a local response instead (a stale cached entry). why here, outside
+      // the cork: that answer goes through the body phase when the route has
+      // one, which may be asynchronous.
       const head = terminalProblemHead(ctx, err, allow);
       const local = runProblemHead(chain.responseHead, ctx, head, this.onPolicyError);
       if (local !== undefined) return this.local(ctx, local, false);
@@ -236,20 +237,11 @@ export class ResponseWriter {
 
   /** Inside cork: a problem document (the fast writer unless the route has responseHead policies). */
   writeProblemNow(ctx: RequestContext, err: GatewayError, allow: string | null, close: boolean, seen: ResponseHead | null = null): void {
-    // The head policies already saw (problem() ran the phase before the cork).
+    // The head policies already saw (problem() runs the phase before the cork for a terminal's problem).
     if (seen !== null) { this.endWith(ctx, seen, problemBody(err, ctx.path, ctx.requestId, ctx.traceId), close); return; }
     const chain = ctx.chain;
     if (chain === null || chain.responseHead === null) {
       ctx.bytesOut += writeProblem(ctx.res, err, ctx.path, ctx.requestId, allow, close, ctx.method === 'HEAD', ctx.responseHeaders, ctx.traceId);
-      return;
-    }
-    if (ctx.terminalStarted) {
-      // The terminal's own failure (an upstream error): a policy may answer
-      // with a local response instead (e.g. a stale cached entry).
-      const head = terminalProblemHead(ctx, err, allow);
-      const local = runProblemHead(chain.responseHead, ctx, head, this.onPolicyError);
-      if (local !== undefined) { this.writeLocalNow(ctx, local, close); return; }
-      this.endWith(ctx, head, problemBody(err, ctx.path, ctx.requestId, ctx.traceId), close);
       return;
     }
     const head = ownHead(ctx, err.status, problemHeaders(allow));
@@ -293,7 +285,7 @@ function bodyCorked(): void {
 
 /** The head of a problem the terminal produced (`problem` set: a policy may replace it). */
 function terminalProblemHead(ctx: RequestContext, err: GatewayError, allow: string | null): ResponseHead {
-  return { status: err.status, headers: ownHead(ctx, err.status, problemHeaders(allow)).headers, problem: err };
+  return { status: err.status, headers: withExtra(ctx, problemHeaders(allow)), problem: err };
 }
 
 /** A problem document's own headers (a fresh list: policies edit it). */
